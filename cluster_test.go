@@ -1,0 +1,175 @@
+package raft
+
+import (
+	"fmt"
+	"testing"
+
+	pb "github.com/raftcore/raft/raftpb"
+)
+
+// testNode is a RawNode with in-memory storage that follows the Ready
+// contract exactly.
+type testNode struct {
+	rn      *RawNode
+	st      *MemoryStorage
+	applied []pb.Entry
+}
+
+// testCluster is a deterministic in-memory network of RawNodes.
+type testCluster struct {
+	t     testing.TB
+	ids   []uint64
+	nodes map[uint64]*testNode
+	msgs  []pb.Message
+	// drop, when set, decides which messages the network loses.
+	drop func(m pb.Message) bool
+}
+
+func testConfig(id uint64, st Storage) *Config {
+	return &Config{
+		ID:              id,
+		ElectionTick:    10,
+		HeartbeatTick:   1,
+		Storage:         st,
+		MaxSizePerMsg:   noLimit,
+		MaxInflightMsgs: 256,
+		Logger:          testLogger,
+		Seed:            id,
+	}
+}
+
+func newTestCluster(t testing.TB, n int, opt func(*Config)) *testCluster {
+	c := &testCluster{t: t, nodes: map[uint64]*testNode{}}
+	var peers []uint64
+	for i := 1; i <= n; i++ {
+		peers = append(peers, uint64(i))
+	}
+	for _, id := range peers {
+		st := NewMemoryStorage()
+		if err := st.ApplySnapshot(pb.Snapshot{Metadata: pb.SnapshotMetadata{Index: 1, Term: 1, ConfState: pb.ConfState{Voters: peers}}}); err != nil {
+			t.Fatal(err)
+		}
+		cfg := testConfig(id, st)
+		if opt != nil {
+			opt(cfg)
+		}
+		rn, err := NewRawNode(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.ids = append(c.ids, id)
+		c.nodes[id] = &testNode{rn: rn, st: st}
+	}
+	return c
+}
+
+// handleReady runs one Ready cycle of a node; it reports whether there was
+// one.
+func (c *testCluster) handleReady(id uint64) bool {
+	n := c.nodes[id]
+	if !n.rn.HasReady() {
+		return false
+	}
+	rd := n.rn.Ready()
+	if !IsEmptyHardState(rd.HardState) {
+		if err := n.st.SetHardState(rd.HardState); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	if !IsEmptySnap(rd.Snapshot) {
+		if err := n.st.ApplySnapshot(rd.Snapshot); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	if err := n.st.Append(rd.Entries); err != nil {
+		c.t.Fatal(err)
+	}
+	c.msgs = append(c.msgs, rd.Messages...)
+	for _, e := range rd.CommittedEntries {
+		switch e.Type {
+		case pb.EntryConfChange, pb.EntryConfChangeV2:
+			cc, err := decodeConfChange(&e)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			n.rn.ApplyConfChange(cc)
+		}
+		n.applied = append(n.applied, e)
+	}
+	n.rn.Advance(rd)
+	return true
+}
+
+// stabilize handles Readys and delivers messages until nothing is left.
+func (c *testCluster) stabilize() {
+	for i := 0; i < 10000; i++ {
+		progress := false
+		for _, id := range c.ids {
+			for c.handleReady(id) {
+				progress = true
+			}
+		}
+		msgs := c.msgs
+		c.msgs = nil
+		for _, m := range msgs {
+			progress = true
+			if c.drop != nil && c.drop(m) {
+				continue
+			}
+			if n := c.nodes[m.To]; n != nil {
+				_ = n.rn.Step(m)
+			}
+		}
+		if !progress {
+			return
+		}
+	}
+	c.t.Fatal("cluster did not stabilize")
+}
+
+func (c *testCluster) leader() uint64 {
+	for _, id := range c.ids {
+		if c.nodes[id].rn.raft.state == StateLeader {
+			return id
+		}
+	}
+	return None
+}
+
+func TestClusterSmoke(t *testing.T) {
+	for _, prevote := range []bool{false, true} {
+		t.Run(fmt.Sprint("prevote=", prevote), func(t *testing.T) {
+			c := newTestCluster(t, 3, func(cfg *Config) { cfg.PreVote = prevote; cfg.CheckQuorum = true })
+			if err := c.nodes[1].rn.Campaign(); err != nil {
+				t.Fatal(err)
+			}
+			c.stabilize()
+			if c.leader() != 1 {
+				t.Fatalf("leader %d", c.leader())
+			}
+			for i := 0; i < 10; i++ {
+				if err := c.nodes[1].rn.Propose([]byte(fmt.Sprint("e", i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.stabilize()
+			for _, id := range c.ids {
+				n := c.nodes[id]
+				if len(n.applied) != 11 {
+					t.Fatalf("node %d applied %d entries: %s", id, len(n.applied), DescribeEntries(n.applied, nil))
+				}
+			}
+			// Follower proposal forwarding and a read.
+			if err := c.nodes[2].rn.Propose([]byte("from2")); err != nil {
+				t.Fatal(err)
+			}
+			c.nodes[3].rn.ReadIndex([]byte("r1"))
+			c.stabilize()
+			if got := len(c.nodes[3].applied); got != 12 {
+				t.Fatalf("applied %d", got)
+			}
+		})
+	}
+}
+
+var testLogger Logger = discardLogger

@@ -1,0 +1,140 @@
+package raft
+
+import (
+	"github.com/raftcore/raft/quorum"
+	pb "github.com/raftcore/raft/raftpb"
+)
+
+// hup starts an election (or pre-election) if this node may campaign.
+func (r *raft) hup(t campaignType) {
+	if r.state == StateLeader {
+		r.logger.Debugf("%x ignores MsgHup: already leader", r.id)
+		return
+	}
+	if !r.promotable() {
+		r.logger.Warningf("%x cannot campaign at term %d: not a voter of %s (or a snapshot is pending)", r.id, r.Term, r.trk.Config)
+		return
+	}
+	if r.hasUnappliedConfChanges() {
+		// Once applied, a committed change may remove this node; a leader
+		// that does not know its own configuration must not arise.
+		r.logger.Warningf("%x cannot campaign at term %d: committed configuration changes are not yet applied", r.id, r.Term)
+		return
+	}
+	r.logger.Infof("%x is starting a new election at term %d", r.id, r.Term)
+	r.campaign(t)
+}
+
+// hasUnappliedConfChanges reports whether a committed entry not yet applied
+// changes the configuration.
+func (r *raft) hasUnappliedConfChanges() bool {
+	lo, hi := r.raftLog.applied+1, r.raftLog.committed+1
+	if lo >= hi {
+		return false
+	}
+	found := false
+	pageSize := r.cfg.MaxSizePerMsg
+	if pageSize == 0 {
+		pageSize = 1 << 20
+	}
+	err := r.raftLog.scan(lo, hi, pageSize, func(ents []pb.Entry) error {
+		for i := range ents {
+			if ents[i].Type == pb.EntryConfChange || ents[i].Type == pb.EntryConfChangeV2 {
+				found = true
+				return errStopScan
+			}
+		}
+		return nil
+	})
+	if err != nil && err != errStopScan {
+		r.logger.Errorf("%x error scanning unapplied entries [%d, %d): %v", r.id, lo, hi, err)
+		return true // cannot tell; do not risk campaigning
+	}
+	return found
+}
+
+// campaign asks every voter for its vote (or pre-vote).
+func (r *raft) campaign(t campaignType) {
+	var term uint64
+	var voteMsg pb.MessageType
+	if t == campaignPreElection {
+		r.becomePreCandidate()
+		voteMsg = pb.MsgPreVote
+		// A pre-vote asks about the term we would campaign for.
+		term = r.Term + 1
+	} else {
+		r.becomeCandidate()
+		voteMsg = pb.MsgVote
+		term = r.Term
+	}
+	var ctx []byte
+	if t == campaignTransfer {
+		ctx = []byte(t)
+	}
+	last := r.raftLog.lastEntryID()
+	for _, id := range r.trk.VoterNodes() {
+		if id == r.id {
+			// Our own vote counts once it is durable: it travels with the
+			// other messages that wait for the append.
+			r.send(pb.Message{To: id, Term: term, Type: voteRespMsgType(voteMsg)})
+			continue
+		}
+		r.logger.Infof("%x [logterm %d, index %d] sent %s to %x at term %d", r.id, last.term, last.index, voteMsg, id, r.Term)
+		r.send(pb.Message{To: id, Term: term, Type: voteMsg, Index: last.index, LogTerm: last.term, Context: ctx})
+	}
+}
+
+// handleVoteRequest answers MsgVote and MsgPreVote (Raft paper §5.2 and
+// §5.4.1; thesis §9.6 for pre-votes). Terms were already reconciled.
+func (r *raft) handleVoteRequest(m pb.Message) {
+	// We can vote for m.From if we already did in this term, or if we have
+	// voted for no one and know no leader; a pre-vote for a later term is
+	// granted without regard to our vote in this one.
+	canVote := r.Vote == m.From ||
+		(r.Vote == None && r.lead == None) ||
+		(m.Type == pb.MsgPreVote && m.Term > r.Term)
+	candLast := entryID{term: m.LogTerm, index: m.Index}
+	if canVote && r.raftLog.isUpToDate(candLast) {
+		r.logger.Infof("%x [vote %x, last %s] granted %s from %x [last %s] at term %d",
+			r.id, r.Vote, r.raftLog.lastEntryID(), m.Type, m.From, candLast, r.Term)
+		// The response carries the term asked about: for a pre-vote that
+		// is a future term we do not enter.
+		r.send(pb.Message{To: m.From, Term: m.Term, Type: voteRespMsgType(m.Type)})
+		if m.Type == pb.MsgVote {
+			r.electionElapsed = 0
+			r.setVote(m.From)
+		}
+		return
+	}
+	r.logger.Infof("%x [vote %x, last %s] rejected %s from %x [last %s] at term %d",
+		r.id, r.Vote, r.raftLog.lastEntryID(), m.Type, m.From, candLast, r.Term)
+	r.send(pb.Message{To: m.From, Term: r.Term, Type: voteRespMsgType(m.Type), Reject: true})
+}
+
+// handleVoteResponse counts a vote. A pre-candidate that wins starts the
+// real election; a candidate that wins leads.
+func (r *raft) handleVoteResponse(m pb.Message) {
+	want := pb.MsgVoteResp
+	if r.state == StatePreCandidate {
+		want = pb.MsgPreVoteResp
+	}
+	if m.Type != want {
+		return
+	}
+	r.trk.RecordVote(m.From, !m.Reject)
+	granted, rejected, res := r.trk.TallyVotes()
+	r.logger.Infof("%x has received %d %s votes and %d vote rejections", r.id, granted, m.Type, rejected)
+	switch res {
+	case quorum.VoteWon:
+		if r.state == StatePreCandidate {
+			r.campaign(campaignElection)
+			return
+		}
+		r.becomeLeader()
+		r.bcastAppend()
+	case quorum.VoteLost:
+		// A rejection may carry a higher term; stepTerm already moved us
+		// there. Either way we wait for the winner as a follower.
+		r.becomeFollower(r.Term, None)
+	}
+}

@@ -1,0 +1,76 @@
+package raft
+
+import (
+	"github.com/raftcore/raft/confchange"
+	pb "github.com/raftcore/raft/raftpb"
+	"github.com/raftcore/raft/tracker"
+)
+
+// applyConfChange applies a committed configuration change and returns the
+// configuration now in force.
+//
+// Every node applies the same log in the same order, so a change that the
+// configuration rules refuse (for example one that would remove every
+// voter) is refused identically everywhere: it is logged and has no effect,
+// rather than crashing the node.
+func (r *raft) applyConfChange(cc pb.ConfChangeV2) pb.ConfState {
+	changer := confchange.Changer{Tracker: r.trk, LastIndex: r.raftLog.lastIndex()}
+	var (
+		cfg tracker.Config
+		prs tracker.ProgressMap
+		err error
+	)
+	if cc.LeaveJoint() {
+		cfg, prs, err = changer.LeaveJoint()
+	} else if autoLeave, ok := cc.EnterJoint(); ok {
+		cfg, prs, err = changer.EnterJoint(autoLeave, cc.Changes...)
+	} else {
+		cfg, prs, err = changer.Simple(cc.Changes...)
+	}
+	if err != nil {
+		r.logger.Errorf("%x ignores configuration change %s: %v", r.id, pb.ConfChangesToString(cc.Changes), err)
+		return r.trk.ConfState()
+	}
+	return r.switchToConfig(cfg, prs)
+}
+
+// switchToConfig installs a new configuration and does what it implies: a
+// leader that is no longer a voter may step down, the commit index may move
+// because the quorum changed, and new peers get their first appends.
+func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.ConfState {
+	r.trk.Config = cfg
+	r.trk.Progress = prs
+	r.logger.Infof("%x switched to configuration %s", r.id, r.trk.Config)
+	cs := r.trk.ConfState()
+	pr, ok := r.trk.Progress[r.id]
+	r.isLearner = ok && pr.IsLearner
+
+	if (!ok || r.isLearner) && r.state == StateLeader {
+		// This leader is no longer a voter. It has replicated the change
+		// to a quorum of the new configuration (that committed it).
+		if r.cfg.StepDownOnRemoval {
+			r.becomeFollower(r.Term, None)
+			return cs
+		}
+		// Compatible behaviour: lead on until the term ends, accepting no
+		// proposals (handlePropose) so that nothing new depends on us.
+	}
+	if r.state != StateLeader || len(cs.Voters) == 0 {
+		return cs
+	}
+	if r.maybeCommit() {
+		// The new quorum may already hold more entries.
+		r.onCommit()
+		r.bcastAppend()
+	} else {
+		r.trk.Visit(func(id uint64, _ *tracker.Progress) {
+			if id != r.id {
+				r.maybeSendAppend(id, false)
+			}
+		})
+	}
+	if _, voter := r.trk.Config.Voters.IDs()[r.leadTransferee]; !voter && r.leadTransferee != None {
+		r.abortLeaderTransfer()
+	}
+	return cs
+}

@@ -1,0 +1,534 @@
+package raft
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/raftcore/raft/confchange"
+	pb "github.com/raftcore/raft/raftpb"
+	"github.com/raftcore/raft/tracker"
+)
+
+// errStopScan ends a log scan early.
+var errStopScan = errors.New("raft: stop scan")
+
+// appendEntry appends entries proposed to this leader, stamping term and
+// index. It refuses them (returns false) when MaxUncommittedEntriesSize
+// would be exceeded.
+func (r *raft) appendEntry(es ...pb.Entry) bool {
+	last := r.raftLog.lastIndex()
+	for i := range es {
+		es[i].Term = r.Term
+		es[i].Index = last + 1 + uint64(i)
+	}
+	if !r.increaseUncommittedSize(es) {
+		r.logger.Warningf("%x appending %d new entries would exceed the uncommitted size limit %d; dropping proposal",
+			r.id, len(es), r.maxUncommittedSize)
+		return false
+	}
+	last = r.raftLog.append(es...)
+	// The leader acknowledges its own entries once they are durable, like
+	// any follower; until then they do not count towards a quorum.
+	r.send(pb.Message{To: r.id, Type: pb.MsgAppResp, Index: last})
+	return true
+}
+
+// increaseUncommittedSize charges the payloads of es to the uncommitted
+// budget, or reports false when they do not fit. One proposal is always
+// accepted while nothing is uncommitted, so a large entry cannot wedge the
+// leader; empty entries (the new leader's, leave-joint) always fit.
+func (r *raft) increaseUncommittedSize(es []pb.Entry) bool {
+	s := payloadsSize(es)
+	if r.uncommittedSize > 0 && s > 0 && r.uncommittedSize+s > r.maxUncommittedSize {
+		return false
+	}
+	r.uncommittedSize += s
+	return true
+}
+
+// reduceUncommittedSize releases the payloads of newly committed entries.
+func (r *raft) reduceUncommittedSize(s uint64) {
+	if s > r.uncommittedSize {
+		// Entries of earlier leaders committed under us were never
+		// charged; the budget bottoms out at zero.
+		r.uncommittedSize = 0
+		return
+	}
+	r.uncommittedSize -= s
+}
+
+// handlePropose appends a client proposal at the leader and replicates it.
+func (r *raft) handlePropose(m pb.Message) error {
+	if len(m.Entries) == 0 {
+		r.logger.Warningf("%x dropping empty proposal from %x", r.id, m.From)
+		return ErrProposalDropped
+	}
+	if pr := r.trk.Progress[r.id]; pr == nil || pr.IsLearner {
+		// A leader that removed itself (without StepDownOnRemoval) serves
+		// out its term but accepts nothing new.
+		r.logger.Debugf("%x [term %d] dropping proposal: not a voter of the configuration", r.id, r.Term)
+		return ErrProposalDropped
+	}
+	if r.leadTransferee != None {
+		r.logger.Debugf("%x [term %d] dropping proposal: transferring leadership to %x", r.id, r.Term, r.leadTransferee)
+		return ErrProposalDropped
+	}
+	for i := range m.Entries {
+		e := &m.Entries[i]
+		if e.Type != pb.EntryConfChange && e.Type != pb.EntryConfChangeV2 {
+			continue
+		}
+		if reason := r.refuseConfChange(e); reason != "" {
+			r.logger.Infof("%x ignoring configuration change at position %d of the proposal: %s", r.id, i, reason)
+			// The entry stays in the batch as an empty normal entry, so the
+			// batch keeps its shape and the proposer sees it commit as a
+			// no-op.
+			*e = pb.Entry{Type: pb.EntryNormal}
+			continue
+		}
+		r.pendingConfIndex = r.raftLog.lastIndex() + uint64(i) + 1
+	}
+	if !r.appendEntry(m.Entries...) {
+		return ErrProposalDropped
+	}
+	r.bcastAppend()
+	return nil
+}
+
+// refuseConfChange says why a proposed configuration change must not enter
+// the log, or "" when it may.
+func (r *raft) refuseConfChange(e *pb.Entry) string {
+	cc, err := decodeConfChange(e)
+	if err != nil {
+		return "undecodable: " + err.Error()
+	}
+	if r.cfg.DisableConfChangeValidation {
+		return ""
+	}
+	joint := len(r.trk.Config.Voters[1]) > 0
+	leave := cc.AsV2().LeaveJoint()
+	switch {
+	case r.pendingConfIndex > r.raftLog.applied:
+		return fmt.Sprintf("the previous change at index %d is not yet applied (applied %d)", r.pendingConfIndex, r.raftLog.applied)
+	case joint && !leave:
+		return "in a joint configuration, only leaving it is allowed"
+	case !joint && leave:
+		return "not in a joint configuration, nothing to leave"
+	}
+	return ""
+}
+
+// decodeConfChange decodes a configuration change entry.
+func decodeConfChange(e *pb.Entry) (pb.ConfChangeI, error) {
+	switch e.Type {
+	case pb.EntryConfChange:
+		var cc pb.ConfChange
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return nil, err
+		}
+		return cc, nil
+	case pb.EntryConfChangeV2:
+		var cc pb.ConfChangeV2
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return nil, err
+		}
+		return cc, nil
+	}
+	return nil, errors.New("not a configuration change entry")
+}
+
+// bcastAppend sends appends (entries or commit index) to every peer that is
+// not paused.
+func (r *raft) bcastAppend() {
+	r.trk.Visit(func(id uint64, _ *tracker.Progress) {
+		if id != r.id {
+			r.maybeSendAppend(id, true)
+		}
+	})
+}
+
+// sendAppendsUntilPaused fills a peer's pipeline.
+func (r *raft) sendAppendsUntilPaused(to uint64) {
+	for r.maybeSendAppend(to, false) {
+	}
+}
+
+// maybeSendAppend sends to a peer the entries after its Next, or a snapshot
+// when they are compacted. With sendIfEmpty it sends even without entries,
+// to tell the peer the commit index or to probe it. It reports whether it
+// sent anything.
+func (r *raft) maybeSendAppend(to uint64, sendIfEmpty bool) bool {
+	pr := r.trk.Progress[to]
+	if pr.IsPaused() {
+		return false
+	}
+	prevIndex := pr.Next - 1
+	prevTerm, err := r.raftLog.term(prevIndex)
+	if err != nil {
+		// The entry before Next is compacted: only a snapshot helps.
+		return r.maybeSendSnapshot(to, pr, err)
+	}
+	var ents []pb.Entry
+	// In probe state a peer's log is likely to disagree; one entry is
+	// enough to learn where it stands.
+	if pr.State == tracker.StateReplicate || pr.Match+1 == pr.Next {
+		ents, err = r.raftLog.entries(pr.Next, r.maxMsgSize)
+	} else {
+		ents, err = r.raftLog.entries(pr.Next, 0)
+	}
+	if err != nil {
+		return r.maybeSendSnapshot(to, pr, err)
+	}
+	if len(ents) == 0 && !sendIfEmpty {
+		return false
+	}
+	r.send(pb.Message{
+		To:      to,
+		Type:    pb.MsgApp,
+		Index:   prevIndex,
+		LogTerm: prevTerm,
+		Entries: ents,
+		Commit:  r.raftLog.committed,
+	})
+	pr.SentEntries(len(ents), payloadsSize(ents))
+	return true
+}
+
+// maybeSendSnapshot sends the latest snapshot to a peer whose next entries
+// are compacted (cause says why the log could not serve them).
+func (r *raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) bool {
+	if !errors.Is(cause, ErrCompacted) {
+		r.logger.Errorf("%x cannot read entries for %x from %d: %v", r.id, to, pr.Next, cause)
+		return false
+	}
+	if !pr.RecentActive {
+		r.logger.Debugf("%x not sending a snapshot to %x: not recently active", r.id, to)
+		return false
+	}
+	snap, err := r.raftLog.snapshot()
+	if err != nil {
+		if errors.Is(err, ErrSnapshotTemporarilyUnavailable) {
+			r.logger.Debugf("%x snapshot for %x temporarily unavailable; will retry", r.id, to)
+		} else {
+			r.logger.Errorf("%x cannot get a snapshot for %x: %v", r.id, to, err)
+		}
+		return false
+	}
+	if IsEmptySnap(snap) {
+		r.logger.Errorf("%x log compacted before %d for %x but Storage.Snapshot is empty", r.id, pr.Next, to)
+		return false
+	}
+	sIndex, sTerm := snap.Metadata.Index, snap.Metadata.Term
+	r.logger.Infof("%x [first %d, commit %d] sent snapshot %d/%d to %x [%s]",
+		r.id, r.raftLog.firstIndex(), r.raftLog.committed, sTerm, sIndex, to, pr)
+	pr.BecomeSnapshot(sIndex)
+	r.send(pb.Message{To: to, Type: pb.MsgSnap, Snapshot: &snap})
+	return true
+}
+
+// bcastHeartbeat sends heartbeats to every peer, carrying the newest
+// pending read round, if any.
+func (r *raft) bcastHeartbeat() {
+	r.bcastHeartbeatWithCtx(r.readOnly.lastRoundCtx())
+}
+
+func (r *raft) bcastHeartbeatWithCtx(ctx []byte) {
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		if id == r.id {
+			return
+		}
+		// Only commit what the peer is known to have: a follower must never
+		// commit an entry it may not hold (or holds from another leader).
+		commit := min(pr.Match, r.raftLog.committed)
+		r.send(pb.Message{To: id, Type: pb.MsgHeartbeat, Commit: commit, Context: ctx})
+	})
+}
+
+// maybeCommit advances the commit index to what a quorum has acknowledged,
+// if that entry is of the current term (Raft paper §5.4.2). It reports
+// whether the commit index moved.
+func (r *raft) maybeCommit() bool {
+	c := r.trk.Committed()
+	if c <= r.raftLog.committed {
+		return false
+	}
+	if t, err := r.raftLog.term(c); err != nil || t != r.Term {
+		return false
+	}
+	r.raftLog.commitTo(c)
+	return true
+}
+
+// handleAppendEntries is the follower side of AppendEntries (Raft paper
+// §5.3).
+func (r *raft) handleAppendEntries(m pb.Message) {
+	if m.Index < r.raftLog.committed {
+		// Everything up to our commit index matches the leader (Log
+		// Matching); report it so the leader moves on.
+		r.send(pb.Message{To: m.From, Type: pb.MsgAppResp, Index: r.raftLog.committed})
+		return
+	}
+	lastNew, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Entries)
+	if err != nil {
+		r.logger.Errorf("%x [term %d] drops MsgApp from %x: %v", r.id, r.Term, m.From, err)
+		return
+	}
+	if ok {
+		r.raftLog.commitTo(min(m.Commit, lastNew))
+		r.send(pb.Message{To: m.From, Type: pb.MsgAppResp, Index: lastNew})
+		return
+	}
+	// Our log does not contain (m.LogTerm, m.Index). Tell the leader the
+	// largest index at or below it whose term is at most m.LogTerm: every
+	// entry after that one is certain to differ from the leader's, so the
+	// leader can skip a whole term per round trip instead of one entry.
+	hintIndex := min(m.Index, r.raftLog.lastIndex())
+	hintIndex, hintTerm := r.raftLog.findConflictByTerm(hintIndex, m.LogTerm)
+	r.logger.Debugf("%x [last %s] rejected MsgApp [prev %d/%d] from %x; hint %d/%d",
+		r.id, r.raftLog.lastEntryID(), m.LogTerm, m.Index, m.From, hintTerm, hintIndex)
+	r.send(pb.Message{To: m.From, Type: pb.MsgAppResp, Index: m.Index, Reject: true, RejectHint: hintIndex, LogTerm: hintTerm})
+}
+
+// handleHeartbeat is the follower side of a heartbeat: it learns the commit
+// index and echoes the read round context.
+func (r *raft) handleHeartbeat(m pb.Message) {
+	resp := pb.Message{To: m.From, Type: pb.MsgHeartbeatResp, Context: m.Context}
+	if last := r.raftLog.lastIndex(); m.Commit > last {
+		// The leader believes we hold entries we do not have: our log was
+		// lost or rolled back underneath us. Committing is impossible; say
+		// how far our log goes so the leader can repair it. (Leaders that
+		// do not know this hint simply ignore it.)
+		r.logger.Warningf("%x [last %d] heartbeat from %x carries commit %d beyond our log; asking for repair",
+			r.id, last, m.From, m.Commit)
+		resp.Reject = true
+		resp.RejectHint = last
+	} else {
+		r.raftLog.commitTo(m.Commit)
+	}
+	r.send(resp)
+}
+
+// handleSnapshot installs a snapshot sent by the leader.
+func (r *raft) handleSnapshot(m pb.Message) {
+	if m.Snapshot == nil {
+		r.logger.Errorf("%x drops MsgSnap from %x without a snapshot", r.id, m.From)
+		return
+	}
+	s := *m.Snapshot
+	sIndex, sTerm := s.Metadata.Index, s.Metadata.Term
+	if r.restore(s) {
+		r.logger.Infof("%x [commit %d] restored snapshot %d/%d", r.id, r.raftLog.committed, sTerm, sIndex)
+		r.send(pb.Message{To: m.From, Type: pb.MsgAppResp, Index: r.raftLog.lastIndex()})
+		return
+	}
+	r.logger.Infof("%x [commit %d] ignored snapshot %d/%d", r.id, r.raftLog.committed, sTerm, sIndex)
+	r.send(pb.Message{To: m.From, Type: pb.MsgAppResp, Index: r.raftLog.committed})
+}
+
+// restore replaces the log and configuration with a snapshot's. It reports
+// false when the snapshot is stale or unusable.
+func (r *raft) restore(s pb.Snapshot) bool {
+	if s.Metadata.Index <= r.raftLog.committed {
+		return false
+	}
+	if r.state != StateFollower {
+		// Only a leader's message reaches here, and it made us a follower.
+		r.logger.Warningf("%x ignores a snapshot received as %s", r.id, r.state)
+		return false
+	}
+	// A snapshot whose configuration does not contain us would leave us
+	// unable to take part; it can only be a misrouted message.
+	cs := s.Metadata.ConfState
+	if !containsID(cs.Voters, r.id) && !containsID(cs.Learners, r.id) &&
+		!containsID(cs.VotersOutgoing, r.id) && !containsID(cs.LearnersNext, r.id) {
+		r.logger.Warningf("%x ignores a snapshot whose configuration %s does not contain it", r.id, DescribeConfState(cs))
+		return false
+	}
+	id := entryID{term: s.Metadata.Term, index: s.Metadata.Index}
+	if r.raftLog.matchTerm(id) {
+		// We already hold the entry the snapshot ends with, so we hold all
+		// before it: just commit.
+		r.logger.Infof("%x [commit %d] fast-forwarded commit to snapshot %s", r.id, r.raftLog.committed, id)
+		r.raftLog.commitTo(s.Metadata.Index)
+		return false
+	}
+	cfg, prs, err := confchange.Restore(confchange.Changer{
+		Tracker:   tracker.MakeProgressTracker(r.trk.MaxInflight, r.trk.MaxInflightBytes),
+		LastIndex: s.Metadata.Index,
+	}, cs)
+	if err != nil {
+		r.logger.Errorf("%x ignores a snapshot with an invalid configuration %s: %v", r.id, DescribeConfState(cs), err)
+		return false
+	}
+	r.raftLog.restore(s)
+	r.switchToConfig(cfg, prs)
+	return true
+}
+
+func containsID(ids []uint64, id uint64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// handleAppendResponse is the leader side of AppendEntries.
+func (r *raft) handleAppendResponse(m pb.Message, pr *tracker.Progress) {
+	pr.RecentActive = true
+	if m.Reject {
+		r.handleAppendRejection(m, pr)
+		return
+	}
+	// A probe answered without new entries (the peer was already caught
+	// up) leaves Match unchanged but still ends the probe.
+	if !pr.MaybeUpdate(m.Index) && !(pr.State == tracker.StateProbe && pr.Match == m.Index) {
+		return
+	}
+	switch {
+	case pr.State == tracker.StateProbe:
+		pr.BecomeReplicate()
+	case pr.State == tracker.StateSnapshot && pr.Match+1 >= r.raftLog.firstIndex():
+		// The peer caught up past the snapshot (or from the log, which
+		// grew back). Replicate from its match.
+		r.logger.Debugf("%x recovered from needing snapshot, resumed sending replication messages to %x [%s]", r.id, m.From, pr)
+		pr.BecomeProbe()
+		pr.BecomeReplicate()
+	case pr.State == tracker.StateReplicate:
+		pr.Inflights.FreeLE(m.Index)
+	}
+	if r.maybeCommit() {
+		r.onCommit()
+		r.bcastAppend()
+	} else if m.From != r.id {
+		r.sendAppendsUntilPaused(m.From)
+	}
+	if m.From == r.leadTransferee && pr.Match == r.raftLog.lastIndex() {
+		r.logger.Infof("%x sent MsgTimeoutNow to %x after it caught up", r.id, m.From)
+		r.send(pb.Message{To: m.From, Type: pb.MsgTimeoutNow})
+	}
+}
+
+// handleAppendRejection backs off a peer's Next after a rejected append,
+// using the peer's hint to skip whole terms (thesis §5.3).
+func (r *raft) handleAppendRejection(m pb.Message, pr *tracker.Progress) {
+	r.logger.Debugf("%x received MsgAppResp(rejected, hint: (index %d, term %d)) from %x for index %d",
+		r.id, m.RejectHint, m.LogTerm, m.From, m.Index)
+	next := m.RejectHint
+	if m.LogTerm > 0 {
+		// The follower's entry at RejectHint has term LogTerm. Our log can
+		// match it only at an entry of term <= LogTerm; find the last one.
+		next, _ = r.raftLog.findConflictByTerm(m.RejectHint, m.LogTerm)
+	}
+	if !pr.MaybeDecrTo(m.Index, next) {
+		return // stale rejection
+	}
+	r.logger.Debugf("%x decreased progress of %x to [%s]", r.id, m.From, pr)
+	if pr.State == tracker.StateReplicate {
+		pr.BecomeProbe()
+	}
+	r.maybeSendAppend(m.From, true)
+}
+
+// handleHeartbeatResponse notes a live peer, feeds the read rounds, and
+// resumes replication to a peer that is behind.
+func (r *raft) handleHeartbeatResponse(m pb.Message, pr *tracker.Progress) {
+	pr.RecentActive = true
+	if pr.State == tracker.StateProbe {
+		// The peer is alive: the next probe may go.
+		pr.MsgAppFlowPaused = false
+	}
+	if m.Reject && m.RejectHint < pr.Match {
+		// The peer lost entries it had acknowledged. Its vote and commit
+		// guarantees are gone with them; all we can do is resend.
+		r.logger.Warningf("%x peer %x lost its log beyond %d (had match %d); replicating again", r.id, m.From, m.RejectHint, pr.Match)
+		pr.Match = m.RejectHint
+		pr.BecomeProbe()
+	}
+	if pr.Match < r.raftLog.lastIndex() || pr.State == tracker.StateProbe {
+		r.maybeSendAppend(m.From, true)
+	}
+	if r.cfg.ReadOnlyOption == ReadOnlySafe && len(m.Context) > 0 {
+		if seq, ok := decodeReadSeq(m.Context); ok {
+			r.readOnly.recvAck(m.From, seq)
+			r.releaseConfirmedReads()
+		}
+	}
+}
+
+// handleSnapStatus learns whether a snapshot reached the peer.
+func (r *raft) handleSnapStatus(m pb.Message, pr *tracker.Progress) {
+	if pr.State != tracker.StateSnapshot {
+		return
+	}
+	if m.Reject {
+		// Nothing arrived; the next probe starts from the match.
+		pr.PendingSnapshot = 0
+		pr.BecomeProbe()
+		r.logger.Debugf("%x snapshot to %x failed; probing [%s]", r.id, m.From, pr)
+	} else {
+		pr.BecomeProbe()
+		r.logger.Debugf("%x snapshot to %x succeeded; probing [%s]", r.id, m.From, pr)
+	}
+	// Wait for the peer's answer (or a heartbeat) before probing, so the
+	// snapshot is not sent again while the peer is still installing it.
+	pr.MsgAppFlowPaused = true
+}
+
+// handleCheckQuorum steps down a leader that has not heard from a quorum
+// within an election timeout (thesis §6.2), then starts a new window.
+func (r *raft) handleCheckQuorum() {
+	if !r.trk.QuorumActive() {
+		r.logger.Warningf("%x stepped down to follower since quorum is not active", r.id)
+		r.becomeFollower(r.Term, None)
+	}
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		if id != r.id {
+			pr.RecentActive = false
+		}
+	})
+}
+
+// onCommit runs when the leader's commit index advances.
+func (r *raft) onCommit() {
+	r.releasePendingReadIndex()
+}
+
+// handleTransferLeader starts a leadership transfer (thesis §3.10).
+func (r *raft) handleTransferLeader(m pb.Message, pr *tracker.Progress) {
+	transferee := m.From
+	if pr.IsLearner {
+		r.logger.Infof("%x ignores transferring leadership to %x: a learner cannot lead", r.id, transferee)
+		return
+	}
+	if r.leadTransferee != None {
+		if r.leadTransferee == transferee {
+			r.logger.Infof("%x is already transferring leadership to %x", r.id, transferee)
+			return
+		}
+		r.abortLeaderTransfer()
+	}
+	if transferee == r.id {
+		r.logger.Debugf("%x is already leader; nothing to transfer", r.id)
+		return
+	}
+	r.logger.Infof("%x [term %d] starts transferring leadership to %x", r.id, r.Term, transferee)
+	// The transfer must finish within one election timeout.
+	r.electionElapsed = 0
+	r.leadTransferee = transferee
+	if pr.Match == r.raftLog.lastIndex() {
+		r.logger.Infof("%x sends MsgTimeoutNow to %x at once: its log is up to date", r.id, transferee)
+		r.send(pb.Message{To: transferee, Type: pb.MsgTimeoutNow})
+	} else {
+		pr.MsgAppFlowPaused = false
+		r.maybeSendAppend(transferee, true)
+	}
+}
+
+func (r *raft) abortLeaderTransfer() {
+	if r.leadTransferee != None {
+		r.logger.Infof("%x abandons transferring leadership to %x", r.id, r.leadTransferee)
+	}
+	r.leadTransferee = None
+}
