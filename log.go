@@ -116,14 +116,19 @@ func (l *raftLog) String() string {
 // Panics if the storage fails to report its first index: the Storage
 // contract forbids that once the node is constructed.
 func (l *raftLog) firstIndex() uint64 {
-	if i, ok := l.unstable.maybeFirstIndex(); ok {
-		return i
-	}
-	i, err := l.storage.FirstIndex()
+	i, err := l.tryFirstIndex()
 	if err != nil {
 		l.logger.Panicf("storage failed to report its first index: %v", err)
 	}
 	return i
+}
+
+// tryFirstIndex is firstIndex passing on a storage error.
+func (l *raftLog) tryFirstIndex() (uint64, error) {
+	if i, ok := l.unstable.maybeFirstIndex(); ok {
+		return i, nil
+	}
+	return l.storage.FirstIndex()
 }
 
 // lastIndex returns the index of the last entry in the log.
@@ -131,14 +136,19 @@ func (l *raftLog) firstIndex() uint64 {
 // Panics if the storage fails to report its last index: the Storage
 // contract forbids that once the node is constructed.
 func (l *raftLog) lastIndex() uint64 {
-	if i, ok := l.unstable.maybeLastIndex(); ok {
-		return i
-	}
-	i, err := l.storage.LastIndex()
+	i, err := l.tryLastIndex()
 	if err != nil {
 		l.logger.Panicf("storage failed to report its last index: %v", err)
 	}
 	return i
+}
+
+// tryLastIndex is lastIndex passing on a storage error.
+func (l *raftLog) tryLastIndex() (uint64, error) {
+	if i, ok := l.unstable.maybeLastIndex(); ok {
+		return i, nil
+	}
+	return l.storage.LastIndex()
 }
 
 // lastTerm returns the term of the last entry in the log.
@@ -164,19 +174,27 @@ func (l *raftLog) lastEntryID() entryID {
 
 // term returns the term of the entry at index i, which must be in
 // [firstIndex()-1, lastIndex()]. It returns ErrCompacted below that range,
-// ErrUnavailable above it, and passes on any other storage error. It never
-// panics.
+// ErrUnavailable above it, and passes on any other storage error (wrapped).
+// It never panics.
 func (l *raftLog) term(i uint64) (uint64, error) {
 	// The unstable part is checked first: it knows the snapshot's term and
 	// overrides the storage where the two overlap.
 	if t, ok := l.unstable.maybeTerm(i); ok {
 		return t, nil
 	}
+	first, err := l.tryFirstIndex()
+	if err != nil {
+		return 0, fmt.Errorf("reading the storage's first index: %w", err)
+	}
 	// The term at firstIndex()-1 is known (the dummy entry, or snapshot).
-	if i+1 < l.firstIndex() {
+	if i+1 < first {
 		return 0, ErrCompacted
 	}
-	if i > l.lastIndex() {
+	last, err := l.tryLastIndex()
+	if err != nil {
+		return 0, fmt.Errorf("reading the storage's last index: %w", err)
+	}
+	if i > last {
 		return 0, ErrUnavailable
 	}
 	t, err := l.storage.Term(i)
@@ -665,10 +683,18 @@ func (l *raftLog) checkBounds(lo, hi uint64) error {
 	if lo > hi {
 		return fmt.Errorf("invalid slice [%d, %d): lo > hi", lo, hi)
 	}
-	if lo < l.firstIndex() {
+	first, err := l.tryFirstIndex()
+	if err != nil {
+		return fmt.Errorf("reading the storage's first index: %w", err)
+	}
+	if lo < first {
 		return ErrCompacted
 	}
-	if hi > l.lastIndex()+1 {
+	last, err := l.tryLastIndex()
+	if err != nil {
+		return fmt.Errorf("reading the storage's last index: %w", err)
+	}
+	if hi > last+1 {
 		return ErrUnavailable
 	}
 	return nil

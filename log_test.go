@@ -447,8 +447,8 @@ func TestRaftLogAsyncWrites(t *testing.T) {
 	require.Equal(t, uint64(5), l.unstable.offset)
 	require.Equal(t, idsFrom(1, 1, 1, 2, 2), l.allEntries())
 
-	// Now entry 2 (confirmed by nothing yet, since 2/1 was in write1 whose
-	// confirmation was stale) is the storage's; all is stable.
+	// That included 2/1, whose own confirmation was the stale one: writes
+	// complete in order, so write2's completion implies write1's.
 	require.Equal(t, entryID{2, 4}, l.lastEntryID())
 }
 
@@ -656,4 +656,20 @@ func TestRaftLogSliceRandomized(t *testing.T) {
 			require.Equal(t, want, got, "seed %d: slice(%d, %d, %d)", seed, lo, hi, maxSize)
 		}
 	}
+}
+
+func TestRaftLogTermNeverPanics(t *testing.T) {
+	fs := &failingStorage{MemoryStorage: newTestMemoryStorage(3, 3, 4)}
+	l, err := newRaftLog(fs, discardLogger, 0)
+	require.NoError(t, err)
+	fs.failFirst, fs.failLast = true, true
+	require.NotPanics(t, func() {
+		_, err = l.term(4)
+	})
+	require.ErrorIs(t, err, errBroken)
+	require.NotPanics(t, func() {
+		_, err = l.slice(4, 5, noLimit)
+	})
+	require.ErrorIs(t, err, errBroken)
+	require.Panics(t, func() { l.lastIndex() }, "documented: the storage broke its contract")
 }

@@ -37,6 +37,7 @@ func (c Changer) EnterJoint(autoLeave bool, ccs ...pb.ConfChangeSingle) (tracker
 	return prefixed(c.enterJoint(autoLeave, ccs...))
 }
 
+// enterJoint is EnterJoint; its errors lack the package prefix.
 func (c Changer) enterJoint(autoLeave bool, ccs ...pb.ConfChangeSingle) (tracker.Config, tracker.ProgressMap, error) {
 	cfg, prs, err := c.checkAndCopy()
 	if err != nil {
@@ -68,6 +69,7 @@ func (c Changer) LeaveJoint() (tracker.Config, tracker.ProgressMap, error) {
 	return prefixed(c.leaveJoint())
 }
 
+// leaveJoint is LeaveJoint; its errors lack the package prefix.
 func (c Changer) leaveJoint() (tracker.Config, tracker.ProgressMap, error) {
 	cfg, prs, err := c.checkAndCopy()
 	if err != nil {
@@ -104,6 +106,7 @@ func (c Changer) Simple(ccs ...pb.ConfChangeSingle) (tracker.Config, tracker.Pro
 	return prefixed(c.simple(ccs...))
 }
 
+// simple is Simple; its errors lack the package prefix.
 func (c Changer) simple(ccs ...pb.ConfChangeSingle) (tracker.Config, tracker.ProgressMap, error) {
 	cfg, prs, err := c.checkAndCopy()
 	if err != nil {

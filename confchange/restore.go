@@ -30,6 +30,7 @@ func Restore(chg Changer, cs pb.ConfState) (tracker.Config, tracker.ProgressMap,
 	return cfg, prs, nil
 }
 
+// restore is Restore; its errors lack the package prefix and context.
 func restore(chg Changer, cs pb.ConfState) (tracker.Config, tracker.ProgressMap, error) {
 	cfg, prs, err := chg.checkAndCopy()
 	if err != nil {
@@ -51,7 +52,7 @@ func restore(chg Changer, cs pb.ConfState) (tracker.Config, tracker.ProgressMap,
 			return tracker.Config{}, nil, err
 		}
 	}
-	if len(incoming) > 0 {
+	if len(cs.VotersOutgoing) > 0 {
 		if err := step(chg.enterJoint(cs.AutoLeave, incoming...)); err != nil {
 			return tracker.Config{}, nil, err
 		}
