@@ -23,6 +23,8 @@ type testCluster struct {
 	msgs  []pb.Message
 	// drop, when set, decides which messages the network loses.
 	drop func(m pb.Message) bool
+	// discardApplied stops recording applied entries (for benchmarks).
+	discardApplied bool
 }
 
 func testConfig(id uint64, st Storage) *Config {
@@ -94,7 +96,9 @@ func (c *testCluster) handleReady(id uint64) bool {
 			}
 			n.rn.ApplyConfChange(cc)
 		}
-		n.applied = append(n.applied, e)
+		if !c.discardApplied {
+			n.applied = append(n.applied, e)
+		}
 	}
 	n.rn.Advance(rd)
 	return true

@@ -653,7 +653,7 @@ func (r *raft) handleStorageAppendResp(m pb.Message) {
 // handleStorageApplyResp learns that the entries m.Entries were applied.
 func (r *raft) handleStorageApplyResp(m pb.Message) {
 	if len(m.Entries) > 0 {
-		r.appliedTo(m.Entries[len(m.Entries)-1].Index, payloadsSize(m.Entries))
+		r.appliedTo(m.Entries[len(m.Entries)-1].Index, entsSize(m.Entries))
 	}
 }
 
@@ -681,7 +681,8 @@ func (r *raft) appliedTo(index, size uint64) {
 }
 
 // payloadsSize is the bytes of entry data, the measure of
-// MaxUncommittedEntriesSize and of the applying budget.
+// MaxUncommittedEntriesSize. (The applying budget and message sizes count
+// whole encoded entries: entsSize.)
 func payloadsSize(ents []pb.Entry) uint64 {
 	var s uint64
 	for i := range ents {

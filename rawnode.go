@@ -294,10 +294,9 @@ func (rn *RawNode) acceptReady(rd Ready, committed []pb.Entry) {
 	r.readStates = nil
 	r.raftLog.acceptUnstable()
 	if n := len(committed); n > 0 {
-		size := payloadsSize(committed)
-		r.raftLog.acceptApplying(committed[n-1].Index, size, rn.applyUnstableEntries())
+		r.raftLog.acceptApplying(committed[n-1].Index, entsSize(committed), rn.applyUnstableEntries())
 		if r.state == StateLeader {
-			r.reduceUncommittedSize(size)
+			r.reduceUncommittedSize(payloadsSize(committed))
 		}
 	}
 }
@@ -344,7 +343,7 @@ func (rn *RawNode) Advance(rd Ready) {
 		}
 	}
 	if n := len(rd.CommittedEntries); n > 0 {
-		r.appliedTo(rd.CommittedEntries[n-1].Index, payloadsSize(rd.CommittedEntries))
+		r.appliedTo(rd.CommittedEntries[n-1].Index, entsSize(rd.CommittedEntries))
 	}
 }
 
