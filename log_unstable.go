@@ -132,15 +132,26 @@ func (u *unstable) acceptInProgress() {
 //  3. the confirmation for 7@2 arrives: index 7 is gone, nothing to drop;
 //     a confirmation for 6@2 would likewise not match 6@3.
 //
-// It is also ignored if id.index is the snapshot's index or below (the
-// snapshot is confirmed through stableSnapTo), and while a snapshot is
-// unstable: entries follow the snapshot, so a write that includes both is
-// confirmed snapshot first (stableSnapTo, then stableTo).
+// It is also ignored if id.index is the snapshot's index or below: the
+// snapshot is confirmed through stableSnapTo.
+//
+// While a snapshot is unstable, entries can only be in progress if the
+// snapshot was handed out first (restore drops all entries), and writes
+// complete in order; so a valid confirmation for entries after the
+// snapshot implies the snapshot is durable too, and it is dropped as well.
+// The caller may thus confirm a write holding both in either order.
 func (u *unstable) stableTo(id entryID) {
-	if u.snapshot != nil {
-		u.logger.Infof("ignoring write confirmation for entry %s: the snapshot at %d is not confirmed yet",
-			id, u.snapshot.Metadata.Index)
-		return
+	if u.snapshot != nil && id.index > u.snapshot.Metadata.Index {
+		if !u.snapshotInProgress {
+			u.logger.Infof("ignoring stale write confirmation for entry %s: the snapshot at %d before it was not handed out",
+				id, u.snapshot.Metadata.Index)
+			return
+		}
+		if t, ok := u.maybeTerm(id.index); !ok || t != id.term {
+			u.logger.Infof("ignoring stale write confirmation for entry %s: not among the unstable entries", id)
+			return
+		}
+		u.stableSnapTo(u.snapshot.Metadata.Index)
 	}
 	t, ok := u.maybeTerm(id.index)
 	if !ok || id.index < u.offset {

@@ -115,7 +115,9 @@ func TestUnstableStableTo(t *testing.T) {
 		{"index beyond: stale", newTestUnstable(nil, false, 5, 1, 1), entryID{1, 6}, 5, 6, 1},
 		{"index before: already stable", newTestUnstable(nil, false, 5, 1, 1), entryID{1, 4}, 5, 6, 1},
 		{"snapshot index: ignored", newTestUnstable(testSnap(4, 1), true, 5, 1, 1), entryID{1, 4}, 5, 6, 1},
-		{"snapshot not yet confirmed: ignored", newTestUnstable(testSnap(4, 1), true, 5, 2, 1, 1), entryID{1, 5}, 5, 7, 2},
+		{"snapshot in progress: confirmed too", newTestUnstable(testSnap(4, 1), true, 5, 2, 1, 1), entryID{1, 5}, 6, 7, 1},
+		{"snapshot in progress, stale entry", newTestUnstable(testSnap(4, 1), true, 5, 2, 1, 1), entryID{2, 5}, 5, 7, 2},
+		{"snapshot not handed out: stale", newTestUnstable(testSnap(4, 1), false, 5, 0, 1, 1), entryID{1, 5}, 5, 5, 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			u := tt.u
@@ -126,6 +128,21 @@ func TestUnstableStableTo(t *testing.T) {
 			require.Len(t, u.entries, tt.wantLen)
 		})
 	}
+	t.Run("snapshot and entries confirmed in either order", func(t *testing.T) {
+		for _, snapFirst := range []bool{true, false} {
+			u := newTestUnstable(testSnap(4, 1), false, 5, 0, 1, 1)
+			u.acceptInProgress()
+			if snapFirst {
+				u.stableSnapTo(4)
+			}
+			u.stableTo(entryID{1, 6})
+			u.stableSnapTo(4)
+			checkUnstableInvariants(t, &u)
+			require.Nil(t, u.snapshot)
+			require.Empty(t, u.entries)
+			require.Equal(t, uint64(7), u.offset)
+		}
+	})
 }
 
 // TestUnstableStaleStableToAfterTruncation follows a write confirmation
