@@ -5,10 +5,14 @@ test:
 	go vet ./...
 	go test -race -count=1 ./...
 
-# Each fuzz target runs briefly; longer runs: go test -fuzz=X -fuzztime=10m ./pkg
-FUZZTIME ?= 10s
+# Each decoding fuzz target runs briefly. The budget is an execution count,
+# not a duration: Go's fuzzer can misreport its own deadline as a failure.
+# Longer runs: go test -run '^$$' -fuzz FuzzMessageUnmarshal -fuzztime 10m ./raftpb
+FUZZTIME ?= 100000x
 fuzz-smoke:
 	go test -run '^$$' -fuzz '^FuzzMessageUnmarshal$$' -fuzztime $(FUZZTIME) ./raftpb
+	go test -run '^$$' -fuzz '^FuzzConfStateUnmarshal$$' -fuzztime $(FUZZTIME) ./raftpb
+	go test -run '^$$' -fuzz '^FuzzConfChangeV2Unmarshal$$' -fuzztime $(FUZZTIME) ./raftpb
 
 proto:
 	raftpb/gen.sh
