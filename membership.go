@@ -49,6 +49,12 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 		// This leader is no longer a voter. It has replicated the change
 		// to a quorum of the new configuration (that committed it).
 		if r.cfg.StepDownOnRemoval {
+			// Hand over first, so the cluster elects at once instead of
+			// sitting leaderless for an election timeout.
+			if to := r.caughtUpVoter(); to != None {
+				r.logger.Infof("%x removed from the configuration; sends MsgTimeoutNow to %x before stepping down", r.id, to)
+				r.send(pb.Message{To: to, Type: pb.MsgTimeoutNow})
+			}
 			r.becomeFollower(r.Term, None)
 			return cs
 		}
@@ -73,4 +79,21 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 		r.abortLeaderTransfer()
 	}
 	return cs
+}
+
+// caughtUpVoter returns the lowest-ID voter of the incoming configuration,
+// other than this node, whose log is known to match the leader's entirely,
+// or None.
+func (r *raft) caughtUpVoter() uint64 {
+	last := r.raftLog.lastIndex()
+	best := None
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		if best != None || id == r.id || pr.IsLearner || pr.Match != last {
+			return
+		}
+		if _, ok := r.trk.Config.Voters[0][id]; ok {
+			best = id
+		}
+	})
+	return best
 }

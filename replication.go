@@ -336,6 +336,17 @@ func (r *raft) restore(s pb.Snapshot) bool {
 		r.logger.Warningf("%x ignores a snapshot received as %s", r.id, r.state)
 		return false
 	}
+	if r.raftLog.applying > r.raftLog.applied {
+		// Committed entries are out with the application for applying. If
+		// one of them changes the configuration, applying it after the
+		// snapshot's configuration was installed would move the
+		// configuration backwards. Refuse for now: our answer (the commit
+		// index) leaves the leader to resend the snapshot later, when the
+		// application has caught up.
+		r.logger.Infof("%x postpones snapshot %d/%d: entries (%d, %d] are still being applied",
+			r.id, s.Metadata.Term, s.Metadata.Index, r.raftLog.applied, r.raftLog.applying)
+		return false
+	}
 	// A snapshot whose configuration does not contain us would leave us
 	// unable to take part; it can only be a misrouted message.
 	cs := s.Metadata.ConfState
