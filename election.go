@@ -33,11 +33,7 @@ func (r *raft) hasUnappliedConfChanges() bool {
 		return false
 	}
 	found := false
-	pageSize := r.cfg.MaxSizePerMsg
-	if pageSize == 0 {
-		pageSize = 1 << 20
-	}
-	err := r.raftLog.scan(lo, hi, pageSize, func(ents []pb.Entry) error {
+	err := r.raftLog.scan(lo, hi, r.scanPageSize(), func(ents []pb.Entry) error {
 		for i := range ents {
 			if ents[i].Type == pb.EntryConfChange || ents[i].Type == pb.EntryConfChangeV2 {
 				found = true

@@ -14,24 +14,56 @@ import (
 // voter) is refused identically everywhere: it is logged and has no effect,
 // rather than crashing the node.
 func (r *raft) applyConfChange(cc pb.ConfChangeV2) pb.ConfState {
-	changer := confchange.Changer{Tracker: r.trk, LastIndex: r.raftLog.lastIndex()}
-	var (
-		cfg tracker.Config
-		prs tracker.ProgressMap
-		err error
-	)
-	if cc.LeaveJoint() {
-		cfg, prs, err = changer.LeaveJoint()
-	} else if autoLeave, ok := cc.EnterJoint(); ok {
-		cfg, prs, err = changer.EnterJoint(autoLeave, cc.Changes...)
-	} else {
-		cfg, prs, err = changer.Simple(cc.Changes...)
-	}
+	cfg, prs, err := r.changeConfig(cc)
 	if err != nil {
 		r.logger.Errorf("%x ignores configuration change %s: %v", r.id, pb.ConfChangesToString(cc.Changes), err)
 		return r.trk.ConfState()
 	}
 	return r.switchToConfig(cfg, prs)
+}
+
+// changeConfig computes the configuration that cc makes of the current
+// one, without installing it.
+func (r *raft) changeConfig(cc pb.ConfChangeV2) (tracker.Config, tracker.ProgressMap, error) {
+	changer := confchange.Changer{Tracker: r.trk, LastIndex: r.raftLog.lastIndex()}
+	if cc.LeaveJoint() {
+		return changer.LeaveJoint()
+	}
+	if autoLeave, ok := cc.EnterJoint(); ok {
+		return changer.EnterJoint(autoLeave, cc.Changes...)
+	}
+	return changer.Simple(cc.Changes...)
+}
+
+// lastConfChangeIndex returns the index of the last configuration change
+// entry in [lo, hi), or 0 if there is none. If the log cannot be read it
+// returns hi-1, the conservative answer.
+func (r *raft) lastConfChangeIndex(lo, hi uint64) uint64 {
+	if lo >= hi {
+		return 0
+	}
+	var last uint64
+	err := r.raftLog.scan(lo, hi, r.scanPageSize(), func(ents []pb.Entry) error {
+		for i := range ents {
+			if ents[i].Type == pb.EntryConfChange || ents[i].Type == pb.EntryConfChangeV2 {
+				last = ents[i].Index
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.logger.Errorf("%x error scanning entries [%d, %d) for configuration changes: %v", r.id, lo, hi, err)
+		return hi - 1
+	}
+	return last
+}
+
+// scanPageSize bounds the memory of log scans.
+func (r *raft) scanPageSize() uint64 {
+	if r.maxMsgSize == 0 || r.maxMsgSize > 1<<20 {
+		return 1 << 20
+	}
+	return r.maxMsgSize
 }
 
 // switchToConfig installs a new configuration and does what it implies: a

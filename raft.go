@@ -358,9 +358,9 @@ func (r *raft) becomeLeader() {
 	pr := r.trk.Progress[r.id]
 	pr.BecomeReplicate()
 	pr.RecentActive = true
-	// Any entry past the commit index may be a configuration change; be
-	// conservative and treat the whole uncommitted tail as pending.
-	r.pendingConfIndex = r.raftLog.lastIndex()
+	// A configuration change not yet applied may sit anywhere in the tail
+	// of the log; the next one must wait until it is applied.
+	r.pendingConfIndex = r.lastConfChangeIndex(r.raftLog.applied+1, r.raftLog.lastIndex()+1)
 	// A new leader commits an empty entry of its own term, which also
 	// commits everything before it (Raft paper §5.4.2, thesis §6.4).
 	if !r.appendEntry(pb.Entry{}) {

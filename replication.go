@@ -105,15 +105,23 @@ func (r *raft) refuseConfChange(e *pb.Entry) string {
 	if r.cfg.DisableConfChangeValidation {
 		return ""
 	}
-	joint := len(r.trk.Config.Voters[1]) > 0
-	leave := cc.AsV2().LeaveJoint()
-	switch {
-	case r.pendingConfIndex > r.raftLog.applied:
+	// Configurations take effect when applied, so two unapplied changes
+	// could be in force on different nodes at once; their quorums need not
+	// overlap. One at a time keeps every pair of adjacent configurations
+	// overlapping (thesis §4.1, and §4.3 for joint consensus).
+	if r.pendingConfIndex > r.raftLog.applied {
 		return fmt.Sprintf("the previous change at index %d is not yet applied (applied %d)", r.pendingConfIndex, r.raftLog.applied)
-	case joint && !leave:
+	}
+	// With nothing pending, the applied configuration is the latest in the
+	// log: the change is checked against exactly the configuration it will
+	// be applied to, by the same rules that will apply it.
+	v2 := cc.AsV2()
+	joint := len(r.trk.Config.Voters[1]) > 0
+	if joint && !v2.LeaveJoint() {
 		return "in a joint configuration, only leaving it is allowed"
-	case !joint && leave:
-		return "not in a joint configuration, nothing to leave"
+	}
+	if _, _, err := r.changeConfig(v2); err != nil {
+		return err.Error()
 	}
 	return ""
 }
