@@ -10,9 +10,10 @@ import (
 // testNode is a RawNode with in-memory storage that follows the Ready
 // contract exactly.
 type testNode struct {
-	rn      *RawNode
-	st      *MemoryStorage
-	applied []pb.Entry
+	rn         *RawNode
+	st         *MemoryStorage
+	applied    []pb.Entry
+	readStates []ReadState
 }
 
 // testCluster is a deterministic in-memory network of RawNodes.
@@ -87,6 +88,7 @@ func (c *testCluster) handleReady(id uint64) bool {
 		c.t.Fatal(err)
 	}
 	c.msgs = append(c.msgs, rd.Messages...)
+	n.readStates = append(n.readStates, rd.ReadStates...)
 	for _, e := range rd.CommittedEntries {
 		switch e.Type {
 		case pb.EntryConfChange, pb.EntryConfChangeV2:

@@ -14,10 +14,18 @@ const (
 	// quorum acknowledges after the request arrived (Raft thesis §6.4). It
 	// depends on nothing but message exchange and is the default.
 	ReadOnlySafe ReadOnlyOption = iota
-	// ReadOnlyLeaseBased answers reads from the leader's lease: the leader
-	// knows that no other leader can exist while a quorum has recently
-	// acknowledged it (thesis §6.4.1). It saves the heartbeat round but
-	// relies on bounded clock drift between nodes, and requires CheckQuorum.
+	// ReadOnlyLeaseBased answers reads from the leader's lease: no other
+	// leader can be elected while a quorum has acknowledged, within the
+	// last election timeout, a heartbeat this leader sent (followers refuse
+	// votes for ElectionTick ticks after hearing from a leader, thesis
+	// §6.4.1). It saves the heartbeat round per read. The lease is counted
+	// from the acknowledged heartbeat's send time and ends ElectionTick
+	// ticks later minus a margin of 2 + ceil(ElectionTick/10) ticks, which
+	// tolerates tick rates that differ by up to 10% between nodes. Outside
+	// its lease (just elected, partitioned, or transferring leadership) the
+	// leader confirms reads with a heartbeat round like ReadOnlySafe. It
+	// requires CheckQuorum, and every node of the cluster should use it:
+	// the followers' stickiness is what the lease relies on.
 	ReadOnlyLeaseBased
 )
 

@@ -85,6 +85,16 @@ type raft struct {
 
 	readStates []ReadState
 	readOnly   readOnly
+	lease      lease
+	// ticks counts every tick since the node started: the clock of the
+	// leader lease.
+	ticks uint64
+	// startupLease makes a node that just started behave as if it had
+	// heard from a leader, refusing votes for an election timeout. Before a
+	// restart it may have acknowledged a leader's heartbeat that extended
+	// that leader's lease; voting at once could elect a second leader while
+	// the first still serves lease reads. Only with ReadOnlyLeaseBased.
+	startupLease bool
 	// pendingReadIndex holds ReadIndex requests that arrived before the
 	// leader committed an entry of its own term (thesis §6.4 step 1).
 	pendingReadIndex []pb.Message
@@ -173,6 +183,8 @@ func newRaft(cfg *Config) (*raft, error) {
 		}
 	}
 	r.becomeFollower(r.Term, None)
+	// A node that never left term 0 never acknowledged a leader.
+	r.startupLease = c.CheckQuorum && c.ReadOnlyOption == ReadOnlyLeaseBased && r.Term > 0
 	r.logger.Infof("%x starting at term %d: commit=%d applied=%d last=%s config %s",
 		r.id, r.Term, r.raftLog.committed, r.raftLog.applied, r.raftLog.lastEntryID(), r.trk.Config)
 	return r, nil
@@ -207,6 +219,8 @@ func (r *raft) setTerm(term uint64) {
 	if term != r.Term {
 		r.Term = term
 		r.Vote = None
+		// Moving on means the lease check for this term already passed.
+		r.startupLease = false
 	}
 }
 
@@ -303,6 +317,7 @@ func (r *raft) reset(term uint64) {
 	r.pendingConfIndex = 0
 	r.uncommittedSize = 0
 	r.readOnly.reset()
+	r.lease.reset()
 	r.pendingReadIndex = nil
 }
 
@@ -378,7 +393,11 @@ func (r *raft) promotable() bool {
 
 // tickElection is the clock of followers and candidates.
 func (r *raft) tickElection() {
+	r.ticks++
 	r.electionElapsed++
+	if r.electionElapsed >= r.electionTimeout {
+		r.startupLease = false
+	}
 	if r.promotable() && r.pastElectionTimeout() {
 		r.electionElapsed = 0
 		if err := r.Step(pb.Message{From: r.id, Type: pb.MsgHup}); err != nil {
@@ -389,6 +408,7 @@ func (r *raft) tickElection() {
 
 // tickHeartbeat is the clock of leaders.
 func (r *raft) tickHeartbeat() {
+	r.ticks++
 	r.heartbeatElapsed++
 	r.electionElapsed++
 	if r.electionElapsed >= r.electionTimeout {
@@ -424,7 +444,7 @@ func (r *raft) pastElectionTimeout() bool {
 // inLease reports whether this follower heard from a leader within the
 // election timeout, and so must ignore vote requests (thesis §4.2.3).
 func (r *raft) inLease() bool {
-	return r.cfg.CheckQuorum && r.lead != None && r.electionElapsed < r.electionTimeout
+	return r.cfg.CheckQuorum && (r.lead != None || r.startupLease) && r.electionElapsed < r.electionTimeout
 }
 
 var errUnknownMsgType = errors.New("raft: unknown message type")

@@ -88,7 +88,10 @@ func (rn *RawNode) Tick() { rn.raft.tick() }
 // idle. Waking such a group with a normal Tick then campaigns sooner if the
 // leader is gone. Use with care: while quiesced, nothing detects a failed
 // leader.
-func (rn *RawNode) TickQuiesced() { rn.raft.electionElapsed++ }
+func (rn *RawNode) TickQuiesced() {
+	rn.raft.ticks++
+	rn.raft.electionElapsed++
+}
 
 // Campaign makes this node start an election (with a pre-vote round when
 // PreVote is set).

@@ -43,6 +43,13 @@ type readOnly struct {
 	acks map[uint64]uint64
 }
 
+// nextRound opens a round without a request (a lease heartbeat) and
+// returns its sequence number.
+func (ro *readOnly) nextRound() uint64 {
+	ro.lastSeq++
+	return ro.lastSeq
+}
+
 // add opens a round for a request and returns its sequence number.
 func (ro *readOnly) add(index uint64, req pb.Message) uint64 {
 	ro.lastSeq++
@@ -132,15 +139,19 @@ func (r *raft) handleReadIndex(m pb.Message) {
 	r.startRead(m)
 }
 
-// startRead confirms leadership for a request, or answers from the lease.
+// startRead answers a request from the lease if it holds, and otherwise
+// confirms leadership with a heartbeat round first: outside its lease a
+// leader falls back to the safe method rather than dropping the read.
 func (r *raft) startRead(m pb.Message) {
-	switch r.cfg.ReadOnlyOption {
-	case ReadOnlySafe:
-		seq := r.readOnly.add(r.raftLog.committed, m)
-		r.bcastHeartbeatWithCtx(encodeReadSeq(seq))
-	case ReadOnlyLeaseBased:
+	if r.leaseValid() {
 		r.respondRead(m, r.raftLog.committed)
+		return
 	}
+	seq := r.readOnly.add(r.raftLog.committed, m)
+	if r.cfg.ReadOnlyOption == ReadOnlyLeaseBased {
+		r.lease.recordSent(seq, r.ticks, r.electionTimeout)
+	}
+	r.bcastHeartbeatWithCtx(encodeReadSeq(seq))
 }
 
 // releaseConfirmedReads answers every request whose round a quorum has

@@ -237,6 +237,12 @@ func (r *raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 // bcastHeartbeat sends heartbeats to every peer, carrying the newest
 // pending read round, if any.
 func (r *raft) bcastHeartbeat() {
+	if r.cfg.ReadOnlyOption == ReadOnlyLeaseBased {
+		// Each lease heartbeat is a round of its own, so its answers
+		// extend the lease from its send time.
+		r.bcastHeartbeatWithCtx(r.newHeartbeatRound())
+		return
+	}
 	r.bcastHeartbeatWithCtx(r.readOnly.lastRoundCtx())
 }
 
@@ -468,11 +474,8 @@ func (r *raft) handleHeartbeatResponse(m pb.Message, pr *tracker.Progress) {
 	if pr.Match < r.raftLog.lastIndex() || pr.State == tracker.StateProbe {
 		r.maybeSendAppend(m.From, true)
 	}
-	if r.cfg.ReadOnlyOption == ReadOnlySafe && len(m.Context) > 0 {
-		if seq, ok := decodeReadSeq(m.Context); ok {
-			r.readOnly.recvAck(m.From, seq)
-			r.releaseConfirmedReads()
-		}
+	if len(m.Context) > 0 {
+		r.handleRoundAck(m)
 	}
 }
 
