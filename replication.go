@@ -145,14 +145,20 @@ func decodeConfChange(e *pb.Entry) (pb.ConfChangeI, error) {
 	return nil, errors.New("not a configuration change entry")
 }
 
-// bcastAppend sends appends (entries or commit index) to every peer that is
-// not paused.
+// bcastAppend sends to every peer that is not paused its new entries, or
+// an empty append if it has not been told the commit index it can use.
 func (r *raft) bcastAppend() {
 	r.trk.Visit(func(id uint64, _ *tracker.Progress) {
 		if id != r.id {
-			r.maybeSendAppend(id, true)
+			r.maybeSendAppend(id, false)
 		}
 	})
+}
+
+// needsCommit reports whether the peer could commit more than it has been
+// told: it holds entries up to Match, and the leader committed further.
+func (r *raft) needsCommit(pr *tracker.Progress) bool {
+	return pr.SentCommit < min(pr.Match, r.raftLog.committed)
 }
 
 // sendAppendsUntilPaused fills a peer's pipeline.
@@ -162,9 +168,9 @@ func (r *raft) sendAppendsUntilPaused(to uint64) {
 }
 
 // maybeSendAppend sends to a peer the entries after its Next, or a snapshot
-// when they are compacted. With sendIfEmpty it sends even without entries,
-// to tell the peer the commit index or to probe it. It reports whether it
-// sent anything.
+// when they are compacted. Without entries it sends an empty append only
+// when sendIfEmpty (to probe) or when the peer needs the commit index. It
+// reports whether it sent anything.
 func (r *raft) maybeSendAppend(to uint64, sendIfEmpty bool) bool {
 	pr := r.trk.Progress[to]
 	if pr.IsPaused() {
@@ -187,17 +193,20 @@ func (r *raft) maybeSendAppend(to uint64, sendIfEmpty bool) bool {
 	if err != nil {
 		return r.maybeSendSnapshot(to, pr, err)
 	}
-	if len(ents) == 0 && !sendIfEmpty {
+	if len(ents) == 0 && !sendIfEmpty && !r.needsCommit(pr) {
 		return false
 	}
+	commit := r.raftLog.committed
 	r.send(pb.Message{
 		To:      to,
 		Type:    pb.MsgApp,
 		Index:   prevIndex,
 		LogTerm: prevTerm,
 		Entries: ents,
-		Commit:  r.raftLog.committed,
+		Commit:  commit,
 	})
+	// The follower commits at most up to the last entry it receives.
+	pr.SentCommit = max(pr.SentCommit, min(commit, prevIndex+uint64(len(ents))))
 	pr.SentEntries(len(ents), payloadsSize(ents))
 	return true
 }
@@ -254,6 +263,7 @@ func (r *raft) bcastHeartbeatWithCtx(ctx []byte) {
 		// Only commit what the peer is known to have: a follower must never
 		// commit an entry it may not hold (or holds from another leader).
 		commit := min(pr.Match, r.raftLog.committed)
+		pr.SentCommit = max(pr.SentCommit, commit)
 		r.send(pb.Message{To: id, Type: pb.MsgHeartbeat, Commit: commit, Context: ctx})
 	})
 }
@@ -449,6 +459,8 @@ func (r *raft) handleAppendRejection(m pb.Message, pr *tracker.Progress) {
 	if !pr.MaybeDecrTo(m.Index, next) {
 		return // stale rejection
 	}
+	// What we sent may not have arrived in a usable form; start over.
+	pr.SentCommit = min(pr.SentCommit, pr.Match)
 	r.logger.Debugf("%x decreased progress of %x to [%s]", r.id, m.From, pr)
 	if pr.State == tracker.StateReplicate {
 		pr.BecomeProbe()

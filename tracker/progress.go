@@ -50,6 +50,12 @@ type Progress struct {
 	// IsLearner is true if the peer is a learner: it receives the log but
 	// neither votes nor counts towards the commit quorum.
 	IsLearner bool
+	// SentCommit is the highest commit index the follower can have learned
+	// from what was sent to it: the commit index of a MsgApp, capped by its
+	// last entry, or of a heartbeat. The leader uses it to tell a follower
+	// about a commit it cannot know yet, without sending empty appends to
+	// followers that already know. (A raftcore addition.)
+	SentCommit uint64
 }
 
 // ResetState moves the Progress into state and forgets all flow control:
