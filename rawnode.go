@@ -177,7 +177,8 @@ func (rn *RawNode) readyWithoutAccept() (Ready, []pb.Entry) {
 		CommittedEntries: committed,
 		Messages:         r.msgs,
 	}
-	if softSt := r.softState(); softSt != rn.prevSoftSt {
+	if ss := r.softState(); ss != rn.prevSoftSt {
+		softSt := ss // allocated only when the soft state changed
 		rd.SoftState = &softSt
 	}
 	if hardSt := r.hardState(); hardSt != rn.prevHardSt {
@@ -293,7 +294,10 @@ func (rn *RawNode) acceptReady(rd Ready, committed []pb.Entry) {
 		}
 	}
 	r.msgs = nil
-	r.msgsAfterAppend = nil
+	// msgsAfterAppend was copied (into Messages, stepsOnAdvance or the
+	// storage append's Responses): its array can be reused.
+	clear(r.msgsAfterAppend)
+	r.msgsAfterAppend = r.msgsAfterAppend[:0]
 	r.readStates = nil
 	r.raftLog.acceptUnstable()
 	if n := len(committed); n > 0 {
@@ -339,12 +343,13 @@ func (rn *RawNode) Advance(rd Ready) {
 	// Self-addressed acknowledgements are true now that the writes are
 	// durable. Stepping may queue new ones: those belong to the next Ready.
 	steps := rn.stepsOnAdvance
-	rn.stepsOnAdvance = nil
-	for _, m := range steps {
-		if err := r.Step(m); err != nil {
-			r.logger.Errorf("%x error stepping %s on Advance: %v", r.id, m.Type, err)
+	for i := range steps {
+		if err := r.Step(steps[i]); err != nil {
+			r.logger.Errorf("%x error stepping %s on Advance: %v", r.id, steps[i].Type, err)
 		}
 	}
+	clear(steps)
+	rn.stepsOnAdvance = steps[:0]
 	if n := len(rd.CommittedEntries); n > 0 {
 		r.appliedTo(rd.CommittedEntries[n-1].Index, entsSize(rd.CommittedEntries))
 	}
