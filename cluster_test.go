@@ -74,6 +74,10 @@ func (c *testCluster) handleReady(id uint64) bool {
 		return false
 	}
 	rd := n.rn.Ready()
+	if n.rn.asyncStorageWrites {
+		c.handleAsyncReady(n, rd)
+		return true
+	}
 	if !IsEmptyHardState(rd.HardState) {
 		if err := n.st.SetHardState(rd.HardState); err != nil {
 			c.t.Fatal(err)
@@ -143,9 +147,13 @@ func (c *testCluster) leader() uint64 {
 }
 
 func TestClusterSmoke(t *testing.T) {
-	for _, prevote := range []bool{false, true} {
-		t.Run(fmt.Sprint("prevote=", prevote), func(t *testing.T) {
-			c := newTestCluster(t, 3, func(cfg *Config) { cfg.PreVote = prevote; cfg.CheckQuorum = true })
+	for _, tc := range []struct{ prevote, async bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		t.Run(fmt.Sprintf("prevote=%t,async=%t", tc.prevote, tc.async), func(t *testing.T) {
+			c := newTestCluster(t, 3, func(cfg *Config) {
+				cfg.PreVote = tc.prevote
+				cfg.CheckQuorum = true
+				cfg.AsyncStorageWrites = tc.async
+			})
 			if err := c.nodes[1].rn.Campaign(); err != nil {
 				t.Fatal(err)
 			}
@@ -179,3 +187,54 @@ func TestClusterSmoke(t *testing.T) {
 }
 
 var testLogger Logger = discardLogger
+
+// handleAsyncReady does the storage work of a Ready in async mode at once,
+// in order, and steps the responses back.
+func (c *testCluster) handleAsyncReady(n *testNode, rd Ready) {
+	var responses []pb.Message
+	for _, m := range rd.Messages {
+		switch m.To {
+		case LocalAppendThread:
+			if m.Term != 0 || m.Vote != 0 || m.Commit != 0 {
+				if err := n.st.SetHardState(pb.HardState{Term: m.Term, Vote: m.Vote, Commit: m.Commit}); err != nil {
+					c.t.Fatal(err)
+				}
+			}
+			if m.Snapshot != nil {
+				if err := n.st.ApplySnapshot(*m.Snapshot); err != nil {
+					c.t.Fatal(err)
+				}
+			}
+			if err := n.st.Append(m.Entries); err != nil {
+				c.t.Fatal(err)
+			}
+			responses = append(responses, m.Responses...)
+		case LocalApplyThread:
+			for _, e := range m.Entries {
+				if e.Type == pb.EntryConfChange || e.Type == pb.EntryConfChangeV2 {
+					cc, err := decodeConfChange(&e)
+					if err != nil {
+						c.t.Fatal(err)
+					}
+					n.rn.ApplyConfChange(cc)
+				}
+				if !c.discardApplied {
+					n.applied = append(n.applied, e)
+				}
+			}
+			responses = append(responses, m.Responses...)
+		default:
+			c.msgs = append(c.msgs, m)
+		}
+	}
+	n.readStates = append(n.readStates, rd.ReadStates...)
+	for _, m := range responses {
+		if m.To == n.rn.raft.id {
+			if err := n.rn.Step(m); err != nil {
+				c.t.Fatal(err)
+			}
+		} else {
+			c.msgs = append(c.msgs, m)
+		}
+	}
+}

@@ -58,6 +58,18 @@ Responses back (delivering those addressed to peers over the network). Advance
 is not called. This lets a leader replicate entries while it writes them
 (thesis §10.2.1).
 
+  - MsgStorageAppend: persist the hard state in Term, Vote and Commit (when
+    any is non-zero), the Snapshot (if set) and the Entries, durably, then
+    step the Responses.
+  - MsgStorageApply: apply the Snapshot (if set; it is sent only once it is
+    durable) and then the Entries to the state machine, then step the
+    Responses.
+
+A snapshot never overtakes configuration changes: while committed entries
+are out for applying, a node postpones installing a snapshot (the leader
+resends it later), so applying those entries cannot move the configuration
+backwards.
+
 # Messages
 
 Messages marked local never cross the network; RawNode.Step refuses them

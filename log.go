@@ -567,7 +567,8 @@ func (l *raftLog) stableSnapTo(i uint64) {
 }
 
 // restore replaces the log with the snapshot s: unstable holds it until it
-// is persisted, and committed moves to its index.
+// is persisted, committed moves to its index, and so does applying (the
+// snapshot is now the application's to apply).
 //
 // Panics if s.Metadata.Index < committed: committed never decreases.
 func (l *raftLog) restore(s pb.Snapshot) {
@@ -575,9 +576,11 @@ func (l *raftLog) restore(s pb.Snapshot) {
 		l.logger.Panicf("restoring snapshot %d/%d would lower committed (%d)",
 			s.Metadata.Term, s.Metadata.Index, l.committed)
 	}
-	l.logger.Infof("log [%s] starts to restore snapshot [index: %d, term: %d]",
-		l, s.Metadata.Index, s.Metadata.Term)
 	l.committed = s.Metadata.Index
+	// The snapshot goes to the application for applying (with the next
+	// Ready, or the apply thread once it is durable); entries after it
+	// follow. Nothing before it is handed out any more.
+	l.applying = max(l.applying, s.Metadata.Index)
 	l.unstable.restore(s)
 }
 

@@ -95,6 +95,9 @@ type raft struct {
 	// that leader's lease; voting at once could elect a second leader while
 	// the first still serves lease reads. Only with ReadOnlyLeaseBased.
 	startupLease bool
+	// snapToApply is a durable snapshot not yet handed to the apply thread
+	// (async storage writes only).
+	snapToApply *pb.Snapshot
 	// pendingReadIndex holds ReadIndex requests that arrived before the
 	// leader committed an entry of its own term (thesis §6.4 step 1).
 	pendingReadIndex []pb.Message
@@ -662,16 +665,24 @@ func (r *raft) handleForgetLeader() {
 // handleStorageAppendResp learns that the log up to m.Index (at m.LogTerm)
 // and the snapshot m.Snapshot, if any, are durable.
 func (r *raft) handleStorageAppendResp(m pb.Message) {
+	if m.Snapshot != nil {
+		// Once durable, the snapshot goes to the apply thread.
+		if s := r.raftLog.unstable.snapshot; s != nil && s.Metadata.Index == m.Snapshot.Metadata.Index {
+			r.snapToApply = s
+		}
+		r.raftLog.stableSnapTo(m.Snapshot.Metadata.Index)
+	}
 	if m.Index != 0 {
 		r.raftLog.stableTo(entryID{term: m.LogTerm, index: m.Index})
 	}
-	if m.Snapshot != nil {
-		r.raftLog.stableSnapTo(m.Snapshot.Metadata.Index)
-	}
 }
 
-// handleStorageApplyResp learns that the entries m.Entries were applied.
+// handleStorageApplyResp learns that the snapshot m.Snapshot, if any, and
+// the entries m.Entries were applied.
 func (r *raft) handleStorageApplyResp(m pb.Message) {
+	if m.Snapshot != nil {
+		r.appliedTo(m.Snapshot.Metadata.Index, 0)
+	}
 	if len(m.Entries) > 0 {
 		r.appliedTo(m.Entries[len(m.Entries)-1].Index, entsSize(m.Entries))
 	}

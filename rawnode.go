@@ -196,8 +196,8 @@ func (rn *RawNode) readyWithoutAccept() (Ready, []pb.Entry) {
 		if rn.needStorageAppend(rd) {
 			rd.Messages = append(rd.Messages, rn.storageAppendMsg(rd))
 		}
-		if len(rd.CommittedEntries) > 0 {
-			rd.Messages = append(rd.Messages, rn.storageApplyMsg(rd.CommittedEntries))
+		if len(rd.CommittedEntries) > 0 || r.snapToApply != nil {
+			rd.Messages = append(rd.Messages, rn.storageApplyMsg(r.snapToApply, rd.CommittedEntries))
 		}
 		rd.Entries, rd.HardState, rd.Snapshot, rd.CommittedEntries = nil, pb.HardState{}, pb.Snapshot{}, nil
 		return rd, committed
@@ -259,14 +259,16 @@ func (rn *RawNode) storageAppendMsg(rd Ready) pb.Message {
 	return m
 }
 
-// storageApplyMsg builds the apply thread's work.
-func (rn *RawNode) storageApplyMsg(ents []pb.Entry) pb.Message {
+// storageApplyMsg builds the apply thread's work: apply the snapshot, if
+// any, then the entries.
+func (rn *RawNode) storageApplyMsg(snap *pb.Snapshot, ents []pb.Entry) pb.Message {
 	r := rn.raft
-	return pb.Message{
-		Type:    pb.MsgStorageApply,
-		To:      LocalApplyThread,
-		From:    r.id,
-		Entries: ents,
+	m := pb.Message{
+		Type:     pb.MsgStorageApply,
+		To:       LocalApplyThread,
+		From:     r.id,
+		Entries:  ents,
+		Snapshot: snap,
 		Responses: []pb.Message{{
 			Type:    pb.MsgStorageApplyResp,
 			To:      r.id,
@@ -274,6 +276,10 @@ func (rn *RawNode) storageApplyMsg(ents []pb.Entry) pb.Message {
 			Entries: ents,
 		}},
 	}
+	if snap != nil {
+		m.Responses[0].Snapshot = &pb.Snapshot{Metadata: snap.Metadata}
+	}
+	return m
 }
 
 // acceptReady commits the node to having handed out rd.
@@ -300,6 +306,7 @@ func (rn *RawNode) acceptReady(rd Ready, committed []pb.Entry) {
 	r.msgsAfterAppend = r.msgsAfterAppend[:0]
 	r.readStates = nil
 	r.raftLog.acceptUnstable()
+	r.snapToApply = nil
 	if n := len(committed); n > 0 {
 		r.raftLog.acceptApplying(committed[n-1].Index, entsSize(committed), rn.applyUnstableEntries())
 		if r.state == StateLeader {
@@ -317,7 +324,7 @@ func (rn *RawNode) HasReady() bool {
 	if hs := r.hardState(); !IsEmptyHardState(hs) && hs != rn.prevHardSt {
 		return true
 	}
-	return r.raftLog.hasNextUnstableSnapshot() ||
+	return r.raftLog.hasNextUnstableSnapshot() || r.snapToApply != nil ||
 		len(r.msgs) > 0 || len(r.msgsAfterAppend) > 0 ||
 		r.raftLog.hasNextUnstableEnts() ||
 		r.raftLog.hasNextCommittedEnts(rn.applyUnstableEntries()) ||
@@ -339,6 +346,8 @@ func (rn *RawNode) Advance(rd Ready) {
 	}
 	if !IsEmptySnap(rd.Snapshot) {
 		r.raftLog.stableSnapTo(rd.Snapshot.Metadata.Index)
+		// The application applied it with this Ready.
+		r.appliedTo(rd.Snapshot.Metadata.Index, 0)
 	}
 	// Self-addressed acknowledgements are true now that the writes are
 	// durable. Stepping may queue new ones: those belong to the next Ready.
