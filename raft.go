@@ -95,6 +95,9 @@ type raft struct {
 	// that leader's lease; voting at once could elect a second leader while
 	// the first still serves lease reads. Only with ReadOnlyLeaseBased.
 	startupLease bool
+	// campaignAfterApply defers a MsgTimeoutNow of this term until the
+	// committed configuration changes are applied.
+	campaignAfterApply bool
 	// snapToApply is a durable snapshot not yet handed to the apply thread
 	// (async storage writes only).
 	snapToApply *pb.Snapshot
@@ -318,6 +321,7 @@ func (r *raft) reset(term uint64) {
 		}
 	})
 	r.pendingConfIndex = 0
+	r.campaignAfterApply = false
 	r.uncommittedSize = 0
 	r.readOnly.reset()
 	r.lease.reset()
@@ -618,6 +622,12 @@ func stepFollower(r *raft, m pb.Message) error {
 		r.handleForgetLeader()
 	case pb.MsgTimeoutNow:
 		r.logger.Infof("%x [term %d] received MsgTimeoutNow from %x; campaigning to take over leadership", r.id, r.Term, m.From)
+		if r.hasUnappliedConfChanges() {
+			// Typically the leader removed itself and the change is not
+			// applied here yet: campaign as soon as it is.
+			r.campaignAfterApply = true
+			return nil
+		}
 		// Transfers skip the pre-vote: the old leader asked for this.
 		r.hup(campaignTransfer)
 	case pb.MsgReadIndex:
@@ -694,6 +704,12 @@ func (r *raft) handleStorageApplyResp(m pb.Message) {
 func (r *raft) appliedTo(index, size uint64) {
 	oldApplied := r.raftLog.applied
 	r.raftLog.appliedTo(index, size)
+	if r.campaignAfterApply && r.state == StateFollower && !r.hasUnappliedConfChanges() {
+		r.campaignAfterApply = false
+		r.logger.Infof("%x applied the pending configuration changes; campaigning as asked by MsgTimeoutNow", r.id)
+		r.hup(campaignTransfer)
+		return
+	}
 	if r.trk.Config.AutoLeave && oldApplied <= r.pendingConfIndex && index >= r.pendingConfIndex && r.state == StateLeader {
 		// A leave entry is an empty ConfChangeV2; it cannot be refused by
 		// the uncommitted size limit since it has no payload.

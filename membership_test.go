@@ -1,0 +1,92 @@
+package raft
+
+import (
+	"testing"
+
+	pb "github.com/raftcore/raft/raftpb"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRemovedLeaderHandsOver: with StepDownOnRemoval, a leader that applies
+// its own removal sends MsgTimeoutNow to a caught-up voter, so a new leader
+// is elected without waiting for an election timeout (no ticks here).
+// Without it, the leader keeps leading (the compatible behaviour).
+func TestRemovedLeaderHandsOver(t *testing.T) {
+	for _, stepDown := range []bool{false, true} {
+		t.Run(map[bool]string{false: "keep-leading", true: "step-down"}[stepDown], func(t *testing.T) {
+			c := newTestCluster(t, 3, func(cfg *Config) { cfg.StepDownOnRemoval = stepDown })
+			require.NoError(t, c.nodes[1].rn.Campaign())
+			c.stabilize()
+			require.NoError(t, c.nodes[1].rn.ProposeConfChange(pb.ConfChange{Type: pb.ConfChangeRemoveNode, NodeID: 1}))
+			c.stabilize()
+			if !stepDown {
+				require.Equal(t, StateLeader, c.nodes[1].rn.raft.state)
+				require.Equal(t, uint64(1), c.leader())
+				return
+			}
+			require.Equal(t, StateFollower, c.nodes[1].rn.raft.state)
+			lead := c.nodes[2].rn.raft.lead
+			require.Equal(t, uint64(2), lead, "the lowest caught-up voter takes over at once")
+			require.Equal(t, StateLeader, c.nodes[2].rn.raft.state)
+			require.Equal(t, lead, c.nodes[3].rn.raft.lead)
+		})
+	}
+}
+
+// TestSnapshotPostponedWhileApplying: with async storage writes, a follower
+// whose apply thread holds a configuration change must not install a
+// snapshot yet: applying the older change afterwards would move the
+// configuration backwards.
+func TestSnapshotPostponedWhileApplying(t *testing.T) {
+	st := NewMemoryStorage()
+	require.NoError(t, st.ApplySnapshot(pb.Snapshot{Metadata: pb.SnapshotMetadata{Index: 1, Term: 1, ConfState: pb.ConfState{Voters: []uint64{1, 2, 3}}}}))
+	cfg := testConfig(2, st)
+	cfg.AsyncStorageWrites = true
+	rn, err := NewRawNode(cfg)
+	require.NoError(t, err)
+
+	cc, err := (&pb.ConfChange{Type: pb.ConfChangeAddNode, NodeID: 4}).Marshal()
+	require.NoError(t, err)
+	require.NoError(t, rn.Step(pb.Message{From: 1, To: 2, Type: pb.MsgApp, Term: 2, LogTerm: 1, Index: 1, Commit: 2,
+		Entries: []pb.Entry{{Term: 2, Index: 2, Type: pb.EntryConfChange, Data: cc}}}))
+	// The append thread persists the entry; then the entry goes to the
+	// apply thread.
+	var apply pb.Message
+	for i := 0; i < 3 && apply.Type != pb.MsgStorageApply; i++ {
+		rd := rn.Ready()
+		for _, m := range rd.Messages {
+			switch m.To {
+			case LocalAppendThread:
+				require.NoError(t, st.Append(m.Entries))
+				for _, resp := range m.Responses {
+					if resp.To == 2 {
+						require.NoError(t, rn.Step(resp))
+					}
+				}
+			case LocalApplyThread:
+				apply = m
+			}
+		}
+	}
+	require.Equal(t, pb.MsgStorageApply, apply.Type, "the conf change should be out for applying")
+
+	// A snapshot of a later configuration arrives meanwhile.
+	snap := pb.Snapshot{Metadata: pb.SnapshotMetadata{Index: 10, Term: 2, ConfState: pb.ConfState{Voters: []uint64{1, 2, 3, 4, 5}}}}
+	require.NoError(t, rn.Step(pb.Message{From: 1, To: 2, Type: pb.MsgSnap, Term: 2, Snapshot: &snap}))
+	require.Equal(t, uint64(2), rn.raft.raftLog.committed, "the snapshot must be postponed")
+	rd := rn.Ready()
+	require.Len(t, rd.Messages, 1)
+	// The answer tells the leader how far the follower is: it will resend.
+	require.Equal(t, pb.MsgStorageAppend, rd.Messages[0].Type)
+
+	// The apply thread applies the change as documented, then reports.
+	rn.ApplyConfChange(pb.ConfChange{Type: pb.ConfChangeAddNode, NodeID: 4})
+	for _, resp := range apply.Responses {
+		require.NoError(t, rn.Step(resp))
+	}
+	// Now the resent snapshot is installed, and the configuration is the
+	// snapshot's, not older.
+	require.NoError(t, rn.Step(pb.Message{From: 1, To: 2, Type: pb.MsgSnap, Term: 2, Snapshot: &snap}))
+	require.Equal(t, uint64(10), rn.raft.raftLog.committed)
+	require.NoError(t, rn.raft.trk.ConfState().Equivalent(snap.Metadata.ConfState))
+}
