@@ -1,9 +1,12 @@
 package raft
 
 import (
+	"math/rand/v2"
 	"testing"
 
+	"github.com/raftcore/raft/confchange"
 	pb "github.com/raftcore/raft/raftpb"
+	"github.com/raftcore/raft/tracker"
 	"github.com/stretchr/testify/require"
 )
 
@@ -89,4 +92,95 @@ func TestSnapshotPostponedWhileApplying(t *testing.T) {
 	require.NoError(t, rn.Step(pb.Message{From: 1, To: 2, Type: pb.MsgSnap, Term: 2, Snapshot: &snap}))
 	require.Equal(t, uint64(10), rn.raft.raftLog.committed)
 	require.NoError(t, rn.raft.trk.ConfState().Equivalent(snap.Metadata.ConfState))
+}
+
+// TestConfChangeValidationAgainstLogReplay proposes random configuration
+// changes to a leader and checks each accept/refuse decision against a
+// reference that knows nothing of the leader's bookkeeping: it replays the
+// configuration changes in the leader's log. A change is valid iff no
+// configuration change in the log is unapplied and the change applies
+// cleanly to the configuration the log's applied changes produce.
+func TestConfChangeValidationAgainstLogReplay(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 11))
+	c := newTestCluster(t, 5, nil)
+	require.NoError(t, c.nodes[1].rn.Campaign())
+	c.stabilize()
+	leader := c.nodes[1].rn
+	accepted, refused := 0, 0
+	for step := 0; step < 400; step++ {
+		cc := randomConfChange(rnd)
+		want := referenceConfChangeValid(t, leader, cc)
+		before := leader.raft.raftLog.lastIndex()
+		require.NoError(t, leader.ProposeConfChange(cc))
+		ents, err := leader.raft.raftLog.slice(before+1, leader.raft.raftLog.lastIndex()+1, noLimit)
+		require.NoError(t, err)
+		require.Len(t, ents, 1)
+		got := ents[0].Type != pb.EntryNormal
+		require.Equal(t, want, got, "step %d: %s", step, pb.ConfChangesToString(cc.AsV2().Changes))
+		if got {
+			accepted++
+		} else {
+			refused++
+		}
+		// Sometimes let the change apply (and auto-leave happen), sometimes
+		// propose again while it is pending.
+		if rnd.IntN(3) > 0 {
+			c.stabilize()
+		}
+	}
+	require.Positive(t, accepted)
+	require.Positive(t, refused)
+}
+
+// randomConfChange makes a change of nodes 2..5 (never the leader, 1).
+func randomConfChange(rnd *rand.Rand) pb.ConfChangeI {
+	n := rnd.IntN(3) // 0 changes means "leave joint" for a V2
+	var ccs []pb.ConfChangeSingle
+	for i := 0; i < n; i++ {
+		typ := []pb.ConfChangeType{pb.ConfChangeAddNode, pb.ConfChangeAddLearnerNode, pb.ConfChangeRemoveNode}[rnd.IntN(3)]
+		ccs = append(ccs, pb.ConfChangeSingle{Type: typ, NodeID: 2 + uint64(rnd.IntN(4))})
+	}
+	if n == 1 && rnd.IntN(2) == 0 {
+		return pb.ConfChange{Type: ccs[0].Type, NodeID: ccs[0].NodeID}
+	}
+	tr := []pb.ConfChangeTransition{pb.ConfChangeTransitionAuto, pb.ConfChangeTransitionJointImplicit, pb.ConfChangeTransitionJointExplicit}[rnd.IntN(3)]
+	return pb.ConfChangeV2{Transition: tr, Changes: ccs}
+}
+
+// referenceConfChangeValid replays the leader's log from the initial
+// configuration.
+func referenceConfChangeValid(t *testing.T, rn *RawNode, cc pb.ConfChangeI) bool {
+	l := rn.raft.raftLog
+	ents, err := l.slice(l.firstIndex(), l.lastIndex()+1, noLimit)
+	require.NoError(t, err)
+	trk := tracker.MakeProgressTracker(256, 0)
+	cfg, prs, err := confchange.Restore(confchange.Changer{Tracker: trk, LastIndex: 1}, pb.ConfState{Voters: []uint64{1, 2, 3, 4, 5}})
+	require.NoError(t, err)
+	trk.Config, trk.Progress = cfg, prs
+	for _, e := range ents {
+		if e.Type != pb.EntryConfChange && e.Type != pb.EntryConfChangeV2 {
+			continue
+		}
+		if e.Index > l.applied {
+			return false // a change is pending
+		}
+		c, err := decodeConfChange(&e)
+		require.NoError(t, err)
+		if cfg, prs, err := applyReference(trk, c.AsV2()); err == nil {
+			trk.Config, trk.Progress = cfg, prs
+		}
+	}
+	_, _, err = applyReference(trk, cc.AsV2())
+	return err == nil
+}
+
+func applyReference(trk tracker.ProgressTracker, cc pb.ConfChangeV2) (tracker.Config, tracker.ProgressMap, error) {
+	chg := confchange.Changer{Tracker: trk, LastIndex: 1}
+	if cc.LeaveJoint() {
+		return chg.LeaveJoint()
+	}
+	if autoLeave, ok := cc.EnterJoint(); ok {
+		return chg.EnterJoint(autoLeave, cc.Changes...)
+	}
+	return chg.Simple(cc.Changes...)
 }
