@@ -434,9 +434,13 @@ func (r *raft) handleAppendResponse(m pb.Message, pr *tracker.Progress) {
 		pr.Inflights.FreeLE(m.Index)
 	}
 	if r.maybeCommit() {
+		// Everyone may learn the new commit index.
 		r.onCommit()
 		r.bcastAppend()
-	} else if m.From != r.id {
+	}
+	if m.From != r.id {
+		// The ack may have freed window slots (or ended a probe): fill
+		// them with the backlog now rather than one batch per round trip.
 		r.sendAppendsUntilPaused(m.From)
 	}
 	if m.From == r.leadTransferee && pr.Match == r.raftLog.lastIndex() {
