@@ -411,6 +411,12 @@ func containsID(ids []uint64, id uint64) bool {
 
 // handleAppendResponse is the leader side of AppendEntries.
 func (r *raft) handleAppendResponse(m pb.Message, pr *tracker.Progress) {
+	if m.Index > r.raftLog.lastIndex() {
+		// No follower can hold or reject what this leader never had.
+		r.logger.Errorf("%x drops MsgAppResp from %x for index %d beyond its last index %d",
+			r.id, m.From, m.Index, r.raftLog.lastIndex())
+		return
+	}
 	pr.RecentActive = true
 	if m.Reject {
 		r.handleAppendRejection(m, pr)
