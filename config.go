@@ -125,8 +125,12 @@ type Config struct {
 	// themselves.
 	DisableConfChangeValidation bool
 	// StepDownOnRemoval makes a leader step down once it applies a
-	// configuration in which it is no longer a voter. Without it a removed
-	// leader keeps leading until its term ends (the original behaviour).
+	// configuration in which it is no longer a voter, after sending
+	// MsgTimeoutNow to a caught-up voter so that it takes over at once.
+	// Without it a removed leader keeps leading, accepting no proposals,
+	// until its term ends (the original behaviour): its heartbeats keep the
+	// followers from campaigning, so the application should transfer
+	// leadership or stop the removed node.
 	StepDownOnRemoval bool
 
 	// Seed seeds this node's random source (election timeout jitter).

@@ -494,6 +494,10 @@ func (r *raft) handleHeartbeatResponse(m pb.Message, pr *tracker.Progress) {
 		pr.BecomeProbe()
 	}
 	if pr.Match < r.raftLog.lastIndex() || pr.State == tracker.StateProbe {
+		// Also in StateReplicate: an append lost on the way is never
+		// acknowledged, and with no new proposals nothing else would
+		// reveal the gap. The (possibly empty) append at Next is rejected
+		// by a follower that misses entries, which starts a probe.
 		r.maybeSendAppend(m.From, true)
 	}
 	if len(m.Context) > 0 {
