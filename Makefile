@@ -14,6 +14,8 @@ fuzz-smoke:
 	go test -run '^$$' -fuzz '^FuzzMessageUnmarshal$$' -fuzztime $(FUZZTIME) ./raftpb
 	go test -run '^$$' -fuzz '^FuzzConfStateUnmarshal$$' -fuzztime $(FUZZTIME) ./raftpb
 	go test -run '^$$' -fuzz '^FuzzConfChangeV2Unmarshal$$' -fuzztime $(FUZZTIME) ./raftpb
+	cd example && go test -run '^$$' -fuzz '^FuzzDecodeBatch$$' -fuzztime 20000x ./transport
+	cd example && go test -run '^$$' -fuzz '^FuzzRecovery$$' -fuzztime 5000x ./wal
 
 proto:
 	raftpb/gen.sh
