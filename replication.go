@@ -497,7 +497,12 @@ func (r *raft) handleHeartbeatResponse(m pb.Message, pr *tracker.Progress) {
 		// Also in StateReplicate: an append lost on the way is never
 		// acknowledged, and with no new proposals nothing else would
 		// reveal the gap. The (possibly empty) append at Next is rejected
-		// by a follower that misses entries, which starts a probe.
+		// by a follower that misses entries, which starts a probe. If the
+		// window is full, lost appends may be what fills it: make room for
+		// that one append (paper §5.3: the leader retries indefinitely).
+		if pr.State == tracker.StateReplicate && pr.Inflights.Full() {
+			pr.Inflights.FreeFirstOne()
+		}
 		r.maybeSendAppend(m.From, true)
 	}
 	if len(m.Context) > 0 {

@@ -91,6 +91,18 @@ func (in *Inflights) grow() {
 	in.start = 0
 }
 
+// FreeFirstOne frees the oldest in-flight message, if any. The leader uses
+// it when a follower answers a heartbeat while the window is full: the
+// follower is alive, so either acknowledgements are on their way or the
+// window's messages were lost. One more append settles which (a follower
+// missing entries rejects it, which starts a probe) without giving up
+// pipelining when nothing was lost.
+func (in *Inflights) FreeFirstOne() {
+	if in.count > 0 {
+		in.FreeLE(in.buffer[in.start].index)
+	}
+}
+
 // FreeLE frees every in-flight message whose index is <= to: the follower
 // has acknowledged them. Freeing up to an index beyond the newest message
 // empties the window.

@@ -249,3 +249,17 @@ func BenchmarkInflights(b *testing.B) {
 		})
 	}
 }
+
+func TestInflightsFreeFirstOne(t *testing.T) {
+	in := NewInflights(3, 0)
+	in.FreeFirstOne() // empty: no-op
+	in.Add(5, 10)
+	in.Add(7, 10)
+	in.Add(9, 10)
+	require.True(t, in.Full())
+	in.FreeFirstOne()
+	require.False(t, in.Full())
+	require.Equal(t, 2, in.Count())
+	in.FreeLE(7)
+	require.Equal(t, 1, in.Count())
+}
