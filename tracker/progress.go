@@ -147,13 +147,18 @@ func (pr *Progress) MaybeUpdate(n uint64) bool {
 //   - StateProbe: only the answer to the outstanding probe (rejected ==
 //     Next-1) counts. Next moves to the hint, but never to or below Match
 //     and never beyond the rejected index, and the next probe may be sent.
+//   - StateSnapshot: always stale. No append is outstanding while the
+//     snapshot is in flight; Next stays PendingSnapshot+1.
 func (pr *Progress) MaybeDecrTo(rejected, matchHint uint64) bool {
-	if pr.State == StateReplicate {
+	switch pr.State {
+	case StateReplicate:
 		if rejected <= pr.Match {
 			return false
 		}
 		pr.Next = pr.Match + 1
 		return true
+	case StateSnapshot:
+		return false
 	}
 	if pr.Next-1 != rejected {
 		return false
