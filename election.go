@@ -28,7 +28,8 @@ func (r *raft) hup(t campaignType) {
 // hasUnappliedConfChanges reports whether a committed entry not yet applied
 // changes the configuration.
 func (r *raft) hasUnappliedConfChanges() bool {
-	lo, hi := r.raftLog.applied+1, r.raftLog.committed+1
+	// Bootstrap applies its own entries to the configuration at once.
+	lo, hi := max(r.raftLog.applied, r.bootstrapIndex)+1, r.raftLog.committed+1
 	if lo >= hi {
 		return false
 	}

@@ -95,6 +95,9 @@ type raft struct {
 	// that leader's lease; voting at once could elect a second leader while
 	// the first still serves lease reads. Only with ReadOnlyLeaseBased.
 	startupLease bool
+	// bootstrapIndex is the last entry Bootstrap wrote; their configuration
+	// changes are in force from the start.
+	bootstrapIndex uint64
 	// campaignAfterApply defers a MsgTimeoutNow of this term until the
 	// committed configuration changes are applied.
 	campaignAfterApply bool

@@ -480,6 +480,9 @@ func (rn *RawNode) Bootstrap(peers []Peer) error {
 	for _, p := range peers {
 		r.applyConfChange(pb.ConfChange{Type: pb.ConfChangeAddNode, NodeID: p.ID}.AsV2())
 	}
+	// The configuration is known now, so Campaign works at once; the
+	// application still applies the entries (harmlessly, again).
+	r.bootstrapIndex = uint64(len(ents))
 	return nil
 }
 
