@@ -371,13 +371,20 @@ func (r *raft) restore(s pb.Snapshot) bool {
 			r.id, s.Metadata.Term, s.Metadata.Index, r.raftLog.applied, r.raftLog.applying)
 		return false
 	}
-	// A snapshot whose configuration does not contain us would leave us
-	// unable to take part; it can only be a misrouted message.
+	// A snapshot's configuration may predate this node's addition: a node
+	// joining with empty storage is sent the leader's latest snapshot,
+	// usually older than the change that added it. A node that is not yet
+	// a member installs it (it cannot campaign either way, and the log
+	// after the snapshot brings the change that adds it). A member refuses
+	// a snapshot without itself: it can only be misrouted.
 	cs := s.Metadata.ConfState
 	if !containsID(cs.Voters, r.id) && !containsID(cs.Learners, r.id) &&
 		!containsID(cs.VotersOutgoing, r.id) && !containsID(cs.LearnersNext, r.id) {
-		r.logger.Warningf("%x ignores a snapshot whose configuration %s does not contain it", r.id, DescribeConfState(cs))
-		return false
+		if r.trk.Progress[r.id] != nil {
+			r.logger.Warningf("%x ignores a snapshot whose configuration %s does not contain it", r.id, DescribeConfState(cs))
+			return false
+		}
+		r.logger.Infof("%x installs a snapshot whose configuration %s does not contain it yet", r.id, DescribeConfState(cs))
 	}
 	id := entryID{term: s.Metadata.Term, index: s.Metadata.Index}
 	if r.raftLog.matchTerm(id) {

@@ -42,3 +42,23 @@ func TestSnapshotCatchUpThenApply(t *testing.T) {
 		})
 	}
 }
+
+// TestJoiningNodeInstallsOlderSnapshot: a node started with empty storage
+// (to be added to a cluster) installs the leader's snapshot even though the
+// snapshot predates the change that adds it; a member refuses a snapshot
+// that does not contain it.
+func TestJoiningNodeInstallsOlderSnapshot(t *testing.T) {
+	snap := pb.Snapshot{Metadata: pb.SnapshotMetadata{Index: 10, Term: 2, ConfState: pb.ConfState{Voters: []uint64{1, 2, 3}}}}
+
+	joiner, err := NewRawNode(testConfig(4, NewMemoryStorage()))
+	require.NoError(t, err)
+	require.NoError(t, joiner.Step(pb.Message{From: 1, To: 4, Type: pb.MsgSnap, Term: 2, Snapshot: &snap}))
+	require.Equal(t, uint64(10), joiner.raft.raftLog.committed)
+
+	st := NewMemoryStorage()
+	require.NoError(t, st.ApplySnapshot(pb.Snapshot{Metadata: pb.SnapshotMetadata{Index: 1, Term: 1, ConfState: pb.ConfState{Voters: []uint64{4, 5}}}}))
+	member, err := NewRawNode(testConfig(4, st))
+	require.NoError(t, err)
+	require.NoError(t, member.Step(pb.Message{From: 1, To: 4, Type: pb.MsgSnap, Term: 2, Snapshot: &snap}))
+	require.Equal(t, uint64(1), member.raft.raftLog.committed)
+}
