@@ -624,13 +624,14 @@ func stepFollower(r *raft, m pb.Message) error {
 	case pb.MsgForgetLeader:
 		r.handleForgetLeader()
 	case pb.MsgTimeoutNow:
-		r.logger.Infof("%x [term %d] received MsgTimeoutNow from %x; campaigning to take over leadership", r.id, r.Term, m.From)
 		if r.hasUnappliedConfChanges() {
 			// Typically the leader removed itself and the change is not
 			// applied here yet: campaign as soon as it is.
+			r.logger.Infof("%x [term %d] received MsgTimeoutNow from %x; will campaign once the committed configuration changes are applied", r.id, r.Term, m.From)
 			r.campaignAfterApply = true
 			return nil
 		}
+		r.logger.Infof("%x [term %d] received MsgTimeoutNow from %x; campaigning to take over leadership", r.id, r.Term, m.From)
 		// Transfers skip the pre-vote: the old leader asked for this.
 		r.hup(campaignTransfer)
 	case pb.MsgReadIndex:

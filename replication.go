@@ -239,6 +239,8 @@ func (r *raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 	r.logger.Infof("%x [first %d, commit %d] sent snapshot %d/%d to %x [%s]",
 		r.id, r.raftLog.firstIndex(), r.raftLog.committed, sTerm, sIndex, to, pr)
 	pr.BecomeSnapshot(sIndex)
+	// A follower that installs the snapshot has committed up to its index.
+	pr.SentCommit = max(pr.SentCommit, sIndex)
 	r.send(pb.Message{To: to, Type: pb.MsgSnap, Snapshot: &snap})
 	return true
 }
