@@ -463,7 +463,7 @@ var errUnknownMsgType = errors.New("raft: unknown message type")
 // hold in every role (Raft paper §5.1), answers the messages every role
 // answers alike, and hands the rest to the role's step function.
 func (r *raft) Step(m pb.Message) error {
-	if _, ok := pb.MessageType_name[int32(m.Type)]; !ok {
+	if m.Type < 0 || m.Type > pb.MsgForgetLeader { // the enum is contiguous
 		return fmt.Errorf("%w %d from %x", errUnknownMsgType, int32(m.Type), m.From)
 	}
 	if ok, err := r.stepTerm(m); !ok {
