@@ -35,6 +35,14 @@ type raftLog struct {
 
 	// unstable holds what is not yet persisted.
 	unstable unstable
+	// stableLast is the storage's last index, tracked instead of asked for
+	// (that takes the storage's lock on every call). Only the application's
+	// writes directed by Ready change it, and they are confirmed through
+	// stableTo and stableSnapTo.
+	//
+	// Invariant: equals storage.LastIndex() whenever unstable holds no
+	// entries and no snapshot.
+	stableLast uint64
 
 	// committed is the highest index known to be committed: stored on a
 	// quorum (§5.3). It never decreases.
@@ -97,6 +105,7 @@ func newRaftLog(storage Storage, logger Logger, maxApplyingBytes uint64) (*raftL
 			offsetInProgress: last + 1,
 			logger:           logger,
 		},
+		stableLast:          last,
 		committed:           first - 1,
 		applying:            first - 1,
 		applied:             first - 1,
@@ -143,12 +152,13 @@ func (l *raftLog) lastIndex() uint64 {
 	return i
 }
 
-// tryLastIndex is lastIndex passing on a storage error.
+// tryLastIndex is lastIndex passing on a storage error. (It cannot fail
+// any more: the storage's last index is known without asking it.)
 func (l *raftLog) tryLastIndex() (uint64, error) {
 	if i, ok := l.unstable.maybeLastIndex(); ok {
 		return i, nil
 	}
-	return l.storage.LastIndex()
+	return l.stableLast, nil
 }
 
 // lastTerm returns the term of the last entry in the log.
@@ -182,21 +192,16 @@ func (l *raftLog) term(i uint64) (uint64, error) {
 	if t, ok := l.unstable.maybeTerm(i); ok {
 		return t, nil
 	}
-	first, err := l.tryFirstIndex()
-	if err != nil {
-		return 0, fmt.Errorf("reading the storage's first index: %w", err)
-	}
-	// The term at firstIndex()-1 is known (the dummy entry, or snapshot).
-	if i+1 < first {
+	if s := l.unstable.snapshot; s != nil && i < s.Metadata.Index {
+		// The storage may still hold entries the snapshot replaces.
 		return 0, ErrCompacted
 	}
-	last, err := l.tryLastIndex()
-	if err != nil {
-		return 0, fmt.Errorf("reading the storage's last index: %w", err)
-	}
-	if i > last {
+	if i > l.lastIndex() {
+		// The storage may still hold a suffix that unstable truncated.
 		return 0, ErrUnavailable
 	}
+	// One storage call: its contract gives ErrCompacted below its first
+	// index - 1, which is the range check we need.
 	t, err := l.storage.Term(i)
 	if err != nil {
 		if errors.Is(err, ErrCompacted) || errors.Is(err, ErrUnavailable) {
@@ -558,11 +563,22 @@ func (l *raftLog) acceptUnstable() {
 // stableTo records that the entries up to id have been persisted. Stale
 // confirmations (for entries since replaced) are ignored.
 func (l *raftLog) stableTo(id entryID) {
+	offset := l.unstable.offset
 	l.unstable.stableTo(id)
+	if l.unstable.offset != offset {
+		// The entries up to id are durable, and the write that carried
+		// them truncated anything after them in storage; later writes,
+		// if any, are still in unstable.
+		l.stableLast = id.index
+	}
 }
 
 // stableSnapTo records that the snapshot at index i has been persisted.
 func (l *raftLog) stableSnapTo(i uint64) {
+	if s := l.unstable.snapshot; s != nil && s.Metadata.Index == i {
+		// Installing a snapshot replaces the storage's whole log.
+		l.stableLast = i
+	}
 	l.unstable.stableSnapTo(i)
 }
 

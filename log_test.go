@@ -662,7 +662,7 @@ func TestRaftLogTermNeverPanics(t *testing.T) {
 	fs := &failingStorage{MemoryStorage: newTestMemoryStorage(3, 3, 4)}
 	l, err := newRaftLog(fs, discardLogger, 0)
 	require.NoError(t, err)
-	fs.failFirst, fs.failLast = true, true
+	fs.failFirst, fs.failLast, fs.failTerm = true, true, true
 	require.NotPanics(t, func() {
 		_, err = l.term(4)
 	})
@@ -671,5 +671,43 @@ func TestRaftLogTermNeverPanics(t *testing.T) {
 		_, err = l.slice(4, 5, noLimit)
 	})
 	require.ErrorIs(t, err, errBroken)
-	require.Panics(t, func() { l.lastIndex() }, "documented: the storage broke its contract")
+	// The last index is tracked, not asked for: a storage failing to
+	// report it does not matter.
+	require.Equal(t, uint64(4), l.lastIndex())
+	require.Panics(t, func() { l.firstIndex() }, "documented: the storage broke its contract")
+}
+
+// TestRaftLogTracksStableLast: the log knows the storage's last index
+// without asking it, through truncations and snapshots.
+func TestRaftLogTracksStableLast(t *testing.T) {
+	ms := newTestMemoryStorage(3, 3, 4, 5) // entries 4, 5 after a snapshot at 3
+	fs := &failingStorage{MemoryStorage: ms}
+	l, err := newRaftLog(fs, discardLogger, 0)
+	require.NoError(t, err)
+	fs.failLast = true // from now on, asking would fail
+	require.Equal(t, uint64(5), l.lastIndex())
+
+	// A truncation to 4 (term 4), written and confirmed.
+	l.append(pb.Entry{Index: 5, Term: 4})
+	ents := l.nextUnstableEnts()
+	l.acceptUnstable()
+	require.NoError(t, ms.Append(ents))
+	l.stableTo(entryID{term: 4, index: 5})
+	require.Equal(t, uint64(5), l.lastIndex())
+	got, err := l.term(5)
+	require.NoError(t, err)
+	require.Equal(t, uint64(4), got)
+
+	// A snapshot at 9 replaces everything.
+	snap := pb.Snapshot{Metadata: pb.SnapshotMetadata{Index: 9, Term: 5}}
+	l.restore(snap)
+	_, err = l.term(5)
+	require.ErrorIs(t, err, ErrCompacted, "the storage's old entries are covered by the unstable snapshot")
+	l.acceptUnstable()
+	require.NoError(t, ms.ApplySnapshot(snap))
+	l.stableSnapTo(9)
+	require.Equal(t, uint64(9), l.lastIndex())
+	got, err = l.term(9)
+	require.NoError(t, err)
+	require.Equal(t, uint64(5), got)
 }
