@@ -17,7 +17,7 @@ import (
 func TestConfigSizeLimitExtremes(t *testing.T) {
 	type limits struct {
 		maxSizePerMsg, maxCommittedSizePerReady, maxUncommitted, maxInflightBytes uint64
-		maxInflightMsgs                                                          int
+		maxInflightMsgs                                                           int
 	}
 	var cases []limits
 	for _, v := range []uint64{0, 1, 100, math.MaxUint64} {
