@@ -72,6 +72,7 @@ func (r *raft) scanPageSize() uint64 {
 func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.ConfState {
 	r.trk.Config = cfg
 	r.trk.Progress = prs
+	r.rebuildPeers()
 	r.logger.Infof("%x switched to configuration %s", r.id, r.trk.Config)
 	cs := r.trk.ConfState()
 	pr, ok := r.trk.Progress[r.id]
@@ -101,11 +102,11 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 		r.onCommit()
 		r.bcastAppend()
 	} else {
-		r.trk.Visit(func(id uint64, _ *tracker.Progress) {
-			if id != r.id {
-				r.maybeSendAppend(id, false)
+		for _, p := range r.peers {
+			if p.id != r.id {
+				r.maybeSendAppend(p.id, false)
 			}
-		})
+		}
 	}
 	if _, voter := r.trk.Config.Voters.IDs()[r.leadTransferee]; !voter && r.leadTransferee != None {
 		r.abortLeaderTransfer()
@@ -118,14 +119,13 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 // or None.
 func (r *raft) caughtUpVoter() uint64 {
 	last := r.raftLog.lastIndex()
-	best := None
-	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-		if best != None || id == r.id || pr.IsLearner || pr.Match != last {
-			return
+	for _, p := range r.peers {
+		if p.id == r.id || p.pr.IsLearner || p.pr.Match != last {
+			continue
 		}
-		if _, ok := r.trk.Config.Voters[0][id]; ok {
-			best = id
+		if _, ok := r.trk.Config.Voters[0][p.id]; ok {
+			return p.id
 		}
-	})
-	return best
+	}
+	return None
 }

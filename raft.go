@@ -68,6 +68,10 @@ type raft struct {
 
 	raftLog *raftLog
 	trk     tracker.ProgressTracker
+	// peers lists trk.Progress in ascending ID order, so that broadcasts
+	// neither iterate a map nor sort. Rebuilt whenever trk.Progress is
+	// replaced (switchToConfig); the *Progress values are stable.
+	peers []peer
 
 	state     StateType
 	isLearner bool
@@ -313,16 +317,16 @@ func (r *raft) reset(term uint64) {
 	r.leadTransferee = None
 	r.trk.ResetVotes()
 	last := r.raftLog.lastIndex()
-	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-		*pr = tracker.Progress{
+	for _, p := range r.peers {
+		*p.pr = tracker.Progress{
 			Next:      last + 1,
 			Inflights: tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes),
-			IsLearner: pr.IsLearner,
+			IsLearner: p.pr.IsLearner,
 		}
-		if id == r.id {
-			pr.Match = last
+		if p.id == r.id {
+			p.pr.Match = last
 		}
-	})
+	}
 	r.pendingConfIndex = 0
 	r.campaignAfterApply = false
 	r.uncommittedSize = 0
@@ -753,4 +757,18 @@ func decodeReadSeq(ctx []byte) (uint64, bool) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint64(ctx), true
+}
+
+// peer is one entry of raft.peers.
+type peer struct {
+	id uint64
+	pr *tracker.Progress
+}
+
+// rebuildPeers refreshes the sorted view of trk.Progress.
+func (r *raft) rebuildPeers() {
+	r.peers = r.peers[:0]
+	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
+		r.peers = append(r.peers, peer{id: id, pr: pr})
+	})
 }

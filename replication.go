@@ -148,11 +148,11 @@ func decodeConfChange(e *pb.Entry) (pb.ConfChangeI, error) {
 // bcastAppend sends to every peer that is not paused its new entries, or
 // an empty append if it has not been told the commit index it can use.
 func (r *raft) bcastAppend() {
-	r.trk.Visit(func(id uint64, _ *tracker.Progress) {
-		if id != r.id {
-			r.maybeSendAppend(id, false)
+	for _, p := range r.peers {
+		if p.id != r.id {
+			r.maybeSendAppend(p.id, false)
 		}
-	})
+	}
 }
 
 // needsCommit reports whether the peer could commit more than it has been
@@ -258,16 +258,16 @@ func (r *raft) bcastHeartbeat() {
 }
 
 func (r *raft) bcastHeartbeatWithCtx(ctx []byte) {
-	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-		if id == r.id {
-			return
+	for _, p := range r.peers {
+		if p.id == r.id {
+			continue
 		}
 		// Only commit what the peer is known to have: a follower must never
 		// commit an entry it may not hold (or holds from another leader).
-		commit := min(pr.Match, r.raftLog.committed)
-		pr.SentCommit = max(pr.SentCommit, commit)
-		r.send(pb.Message{To: id, Type: pb.MsgHeartbeat, Commit: commit, Context: ctx})
-	})
+		commit := min(p.pr.Match, r.raftLog.committed)
+		p.pr.SentCommit = max(p.pr.SentCommit, commit)
+		r.send(pb.Message{To: p.id, Type: pb.MsgHeartbeat, Commit: commit, Context: ctx})
+	}
 }
 
 // maybeCommit advances the commit index to what a quorum has acknowledged,
@@ -545,11 +545,11 @@ func (r *raft) handleCheckQuorum() {
 		r.logger.Warningf("%x stepped down to follower since quorum is not active", r.id)
 		r.becomeFollower(r.Term, None)
 	}
-	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-		if id != r.id {
-			pr.RecentActive = false
+	for _, p := range r.peers {
+		if p.id != r.id {
+			p.pr.RecentActive = false
 		}
-	})
+	}
 }
 
 // onCommit runs when the leader's commit index advances.
