@@ -6,9 +6,11 @@ import "github.com/raftcore/raft/quorum"
 // when an election starts, filled one vote per voter, and tallied against
 // the (joint) configuration after every vote.
 
-// ResetVotes forgets all recorded votes, ready for a new election.
+// ResetVotes forgets all recorded votes, ready for a new election. It
+// drops the map rather than clearing it: most groups hold no election for
+// a long time, and an idle group should not keep one around.
 func (p *ProgressTracker) ResetVotes() {
-	clear(p.Votes)
+	p.Votes = nil
 }
 
 // RecordVote records the vote of voter id (true = granted). Only the first
