@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"reflect"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/raftcore/raft"
@@ -16,19 +13,11 @@ import (
 //
 //	go test ./rafttest -run TestSim -sim.seeds=2000 -sim.steps=1000   # more seeds
 //	go test ./rafttest -run TestSim -sim.seed=1234 -sim.steps=5000 -v # replay one
-//	go test ./rafttest -run 'TestSim$' -sim.lease -sim.faults=Transfer=0.05,LongDelay=0.02
-//
-// -sim.lease puts every seed in lease mode, -sim.drift sets its clock drift
-// bound and -sim.faults overrides fault rates of every seed by SimFaults
-// field name; a failure's replay command repeats them.
 var (
-	simSeeds  = flag.Int("sim.seeds", 400, "number of seeds TestSim runs (seeds 1..N)")
-	simSteps  = flag.Int("sim.steps", 500, "faulty steps per seed")
-	simSeed   = flag.Int64("sim.seed", -1, "run only this seed (with -v, print its trace)")
-	simAll    = flag.Bool("sim.all", false, "run every seed even after many failures (to list them)")
-	simLease  = flag.Bool("sim.lease", false, "run every seed in lease mode")
-	simDrift  = flag.Int("sim.drift", 0, "MaxDriftPercent of lease mode (0: default)")
-	simFaults = flag.String("sim.faults", "", "fault overrides for every seed, as Field=value,... of SimFaults")
+	simSeeds = flag.Int("sim.seeds", 400, "number of seeds TestSim runs (seeds 1..N)")
+	simSteps = flag.Int("sim.steps", 500, "faulty steps per seed")
+	simSeed  = flag.Int64("sim.seed", -1, "run only this seed (with -v, print its trace)")
+	simAll   = flag.Bool("sim.all", false, "run every seed even after many failures (to list them)")
 )
 
 // knownFailingSeeds are the seeds (at the default -sim.steps) that find a bug
@@ -47,14 +36,7 @@ var knownFailingSeeds = map[uint64]string{}
 // five nodes (else three), bit 1 async storage writes, bit 2 no PreVote and
 // CheckQuorum, bit 3 tight flow control (one entry per message, few in
 // flight, small apply and uncommitted budgets), bit 4 harsh faults (much
-// loss, duplication, delay and crashing), bit 5 together with bit 1 a slow
-// apply thread with frequent compaction and membership changes (so that
-// snapshots arrive while conf changes wait for the apply thread, issue 7
-// part 2). Independently of these bits, a
-// hash of the seed puts one seed in four in lease mode (simLeaseSeed):
-// lease reads under bounded clock drift, with more leadership transfers
-// and now and then a message delayed for several election timeouts; there
-// bit 2 turns off PreVote only (lease reads need CheckQuorum).
+// loss, duplication, delay and crashing).
 func simConfigForSeed(seed uint64, steps int) SimConfig {
 	cfg := SimConfig{Seed: seed, Steps: steps}
 	if seed&1 != 0 {
@@ -63,11 +45,10 @@ func simConfigForSeed(seed uint64, steps int) SimConfig {
 	if seed&2 != 0 {
 		cfg.AsyncStorageWrites = true
 	}
-	lease := simLeaseSeed(seed)
 	noPreVote, tight := seed&4 != 0, seed&8 != 0
 	cfg.ConfigOptions = func(c *raft.Config) {
 		if noPreVote {
-			c.PreVote, c.CheckQuorum = false, lease
+			c.PreVote, c.CheckQuorum = false, false
 		}
 		if tight {
 			c.MaxSizePerMsg = 1
@@ -76,100 +57,17 @@ func simConfigForSeed(seed uint64, steps int) SimConfig {
 			c.MaxUncommittedEntriesSize = 128
 		}
 	}
-	f := DefaultSimFaults()
 	if seed&16 != 0 {
+		f := DefaultSimFaults()
 		f.Drop, f.Duplicate, f.MaxDelay = 0.2, 0.1, 8
 		f.Crash, f.Partition = 0.03, 0.03
-	}
-	if seed&2 != 0 && seed&32 != 0 {
-		// Async storage writes with a slow apply thread, frequent
-		// compaction and membership changes: snapshots arrive while
-		// committed conf changes wait for the apply thread.
-		f.ApplyStall, f.Compact, f.ConfChange = 0.8, 0.1, 0.05
-	}
-	if lease {
-		cfg.LeaseReads = true
-		f.Transfer = 0.02
-		f.LongDelay, f.MaxLongDelay = 0.005, 50 // five election timeouts
-	}
-	if f != DefaultSimFaults() {
 		cfg.Faults = &f
 	}
 	return cfg
-}
-
-// simLeaseSeed reports whether a seed runs in lease mode: one in four,
-// spread over the variants of the low bits by a hash.
-func simLeaseSeed(seed uint64) bool {
-	h := seed*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
-	h ^= h >> 29
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 32
-	return h%4 == 0
 }
 
 func simReplay(seed uint64, steps int) string {
-	extra := ""
-	if *simLease {
-		extra += " -sim.lease"
-	}
-	if *simDrift != 0 {
-		extra += fmt.Sprintf(" -sim.drift=%d", *simDrift)
-	}
-	if *simFaults != "" {
-		extra += " -sim.faults=" + *simFaults
-	}
-	return fmt.Sprintf("go test ./rafttest -run 'TestSim$' -sim.seed=%d -sim.steps=%d%s -v", seed, steps, extra)
-}
-
-// simFlagConfig is simConfigForSeed with the overrides of the -sim.lease,
-// -sim.drift and -sim.faults flags.
-func simFlagConfig(t *testing.T, seed uint64, steps int) SimConfig {
-	cfg := simConfigForSeed(seed, steps)
-	if *simLease {
-		cfg.LeaseReads = true
-	}
-	if *simDrift != 0 {
-		cfg.MaxDriftPercent = *simDrift
-	}
-	if *simFaults != "" {
-		f := DefaultSimFaults()
-		if cfg.Faults != nil {
-			f = *cfg.Faults
-		}
-		if err := simOverrideFaults(&f, *simFaults); err != nil {
-			t.Fatal(err)
-		}
-		cfg.Faults = &f
-	}
-	return cfg
-}
-
-// simOverrideFaults sets the fields of f named in spec, "Field=value,...".
-func simOverrideFaults(f *SimFaults, spec string) error {
-	v := reflect.ValueOf(f).Elem()
-	for _, kv := range strings.Split(spec, ",") {
-		name, val, ok := strings.Cut(kv, "=")
-		fv := v.FieldByName(name)
-		if !ok || !fv.IsValid() {
-			return fmt.Errorf("-sim.faults: no SimFaults field in %q", kv)
-		}
-		switch fv.Kind() {
-		case reflect.Float64:
-			x, err := strconv.ParseFloat(val, 64)
-			if err != nil {
-				return fmt.Errorf("-sim.faults: %s: %v", name, err)
-			}
-			fv.SetFloat(x)
-		case reflect.Int:
-			x, err := strconv.Atoi(val)
-			if err != nil {
-				return fmt.Errorf("-sim.faults: %s: %v", name, err)
-			}
-			fv.SetInt(int64(x))
-		}
-	}
-	return nil
+	return fmt.Sprintf("go test ./rafttest -run 'TestSim$' -sim.seed=%d -sim.steps=%d -v", seed, steps)
 }
 
 // TestSim runs the fault simulator over many seeds. Each run simulates
@@ -180,7 +78,7 @@ func TestSim(t *testing.T) {
 	steps := *simSteps
 	if *simSeed >= 0 {
 		seed := uint64(*simSeed)
-		cfg := simFlagConfig(t, seed, steps)
+		cfg := simConfigForSeed(seed, steps)
 		var trace bytes.Buffer
 		if testing.Verbose() {
 			cfg.Trace = &trace
@@ -199,7 +97,7 @@ func TestSim(t *testing.T) {
 		t.Logf("seed %d: %s", seed, s.Stats())
 		return
 	}
-	var total, lease, async SimStats
+	var total SimStats
 	failures := 0
 	for seed := uint64(1); seed <= uint64(*simSeeds); seed++ {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
@@ -209,8 +107,7 @@ func TestSim(t *testing.T) {
 			if failures >= 10 && !*simAll {
 				t.Skip("too many failing seeds already")
 			}
-			cfg := simFlagConfig(t, seed, steps)
-			s, err := NewSim(cfg)
+			s, err := NewSim(simConfigForSeed(seed, steps))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,64 +116,28 @@ func TestSim(t *testing.T) {
 				t.Fatalf("%v\nreplay: %s", err, simReplay(seed, steps))
 			}
 			st := s.Stats()
-			total.add(st)
-			if cfg.LeaseReads {
-				lease.add(st)
-			}
-			if cfg.AsyncStorageWrites {
-				async.add(st)
-			}
+			total.Steps += st.Steps
+			total.Delivered += st.Delivered
+			total.Crashes += st.Crashes
+			total.Partitions += st.Partitions
+			total.Elections += st.Elections
+			total.PutsAcked += st.PutsAcked
+			total.ReadsServed += st.ReadsServed
+			total.ConfChangesApplied += st.ConfChangesApplied
+			total.SnapshotsInstalled += st.SnapshotsInstalled
+			total.LeaderChecks += st.LeaderChecks
+			total.LivenessTicks = max(total.LivenessTicks, st.LivenessTicks)
 		})
 	}
 	t.Logf("%d seeds: %d steps, %d messages, %d crashes, %d partitions, %d elections, %d acked puts, %d served reads, "+
 		"%d conf changes applied, %d snapshots installed, %d leader checks, slowest recovery %d ticks",
 		*simSeeds, total.Steps, total.Delivered, total.Crashes, total.Partitions, total.Elections, total.PutsAcked,
 		total.ReadsServed, total.ConfChangesApplied, total.SnapshotsInstalled, total.LeaderChecks, total.LivenessTicks)
-	t.Logf("lease mode: %d steps, %d served reads, %d answered from a lease, %d transfers, %d crashes, %d partitions, "+
-		"%d conf changes applied, %d ticks skipped or doubled",
-		lease.Steps, lease.ReadsServed, lease.LeaseReads, lease.Transfers, lease.Crashes, lease.Partitions,
-		lease.ConfChangesApplied, lease.DriftTicks)
-	t.Logf("async storage writes: %d steps, %d snapshots installed, %d conf changes applied, "+
-		"%d snapshots that arrived while a conf change was queued for the apply thread",
-		async.Steps, async.SnapshotsInstalled, async.ConfChangesApplied, async.SnapsOverApply)
 	// The checks must not be vacuous.
 	if *simSeeds >= 50 && (total.PutsAcked == 0 || total.ReadsServed == 0 || total.ConfChangesApplied == 0 ||
 		total.SnapshotsInstalled == 0 || total.LeaderChecks == 0 || total.Crashes == 0) {
 		t.Errorf("the simulation exercised too little: %+v", total)
 	}
-	if *simSeeds >= 50 && (lease.LeaseReads == 0 || lease.Transfers == 0 || lease.Crashes == 0 ||
-		lease.Partitions == 0 || lease.ConfChangesApplied == 0 || lease.DriftTicks == 0) {
-		t.Errorf("lease mode exercised too little: %+v", lease)
-	}
-	if *simSeeds >= 50 && (async.SnapshotsInstalled == 0 || async.ConfChangesApplied == 0) {
-		t.Errorf("async storage writes exercised too little: %+v", async)
-	}
-}
-
-// add accumulates another run's statistics (LivenessTicks: the slowest).
-func (st *SimStats) add(o SimStats) {
-	st.Steps += o.Steps
-	st.Delivered += o.Delivered
-	st.Dropped += o.Dropped
-	st.Duplicated += o.Duplicated
-	st.Crashes += o.Crashes
-	st.Restarts += o.Restarts
-	st.Partitions += o.Partitions
-	st.Elections += o.Elections
-	st.Puts += o.Puts
-	st.PutsAcked += o.PutsAcked
-	st.Reads += o.Reads
-	st.ReadsServed += o.ReadsServed
-	st.ConfChangesApplied += o.ConfChangesApplied
-	st.Snapshots += o.Snapshots
-	st.SnapshotsInstalled += o.SnapshotsInstalled
-	st.Transfers += o.Transfers
-	st.LeaseReads += o.LeaseReads
-	st.DriftTicks += o.DriftTicks
-	st.SnapsOverApply += o.SnapsOverApply
-	st.LeaderChecks += o.LeaderChecks
-	st.MaxCommit = max(st.MaxCommit, o.MaxCommit)
-	st.LivenessTicks = max(st.LivenessTicks, o.LivenessTicks)
 }
 
 // TestSimDeterministic runs seeds twice and compares the traces byte for
@@ -323,7 +184,7 @@ func simFirstDiff(a, b string) string {
 
 // TestSimConfigErrors checks that NewSim refuses impossible clusters.
 func TestSimConfigErrors(t *testing.T) {
-	for _, cfg := range []SimConfig{{Nodes: 3, MaxNodes: 2}, {Nodes: 65}, {Nodes: -1}, {LeaseReads: true, MaxDriftPercent: 101}} {
+	for _, cfg := range []SimConfig{{Nodes: 3, MaxNodes: 2}, {Nodes: 65}, {Nodes: -1}} {
 		if _, err := NewSim(cfg); err == nil {
 			t.Errorf("NewSim(%+v) succeeded", cfg)
 		}
