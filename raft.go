@@ -303,6 +303,11 @@ func (r *raft) send(m pb.Message) {
 		if m.To == r.id {
 			panic(fmt.Sprintf("raft %x: %s addressed to itself", r.id, m.Type))
 		}
+		if r.msgs == nil {
+			// Broadcasts are the common case: one allocation for all peers
+			// instead of a growing series.
+			r.msgs = make([]pb.Message, 0, max(len(r.peers), 2))
+		}
 		r.msgs = append(r.msgs, m)
 	}
 }
