@@ -34,8 +34,12 @@ import (
 // receives the heartbeat, and the leader's tick counter lags real time by up
 // to one tick.
 //
-// The lease is given up the moment a leadership transfer starts, since the
-// transferee campaigns without waiting for anyone's election clock.
+// The lease is given up the moment a leadership transfer starts, and for
+// the rest of the term once MsgTimeoutNow was sent: the transferee
+// campaigns without waiting for anyone's election clock, even if the
+// transfer was abandoned meanwhile. For the same reason a follower in the
+// lease of a leader does not campaign on its own (RawNode.Campaign): its
+// vote for itself is a vote the leader's lease counts on.
 type lease struct {
 	// sent maps recent heartbeat rounds to the tick they were sent at.
 	// Invariant: ascending seq and tick.
@@ -108,7 +112,8 @@ func (a leaseAcks) AckedIndex(id uint64) (quorum.Index, bool) {
 
 // leaseValid reports whether this leader may answer a read from its lease.
 func (r *raft) leaseValid() bool {
-	if r.cfg.ReadOnlyOption != ReadOnlyLeaseBased || r.state != StateLeader || r.leadTransferee != None {
+	if r.cfg.ReadOnlyOption != ReadOnlyLeaseBased || r.state != StateLeader ||
+		r.leadTransferee != None || r.timeoutNowSent {
 		return false
 	}
 	acked := uint64(r.trk.Voters.CommittedIndex(leaseAcks{l: &r.lease, self: r.id, now: r.ticks}))

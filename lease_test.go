@@ -129,3 +129,41 @@ func TestStartupLeaseRefusesVotes(t *testing.T) {
 	require.Len(t, rn.raft.msgsAfterAppend, 1)
 	require.False(t, rn.raft.msgsAfterAppend[0].Reject)
 }
+
+// TestLeaseVoidAfterTimeoutNow: once a leader has sent MsgTimeoutNow, the
+// transferee may campaign past every follower's stickiness at any time, even
+// after the leader abandoned the transfer; no lease read for the rest of the
+// term (found by the simulator in lease mode).
+func TestLeaseVoidAfterTimeoutNow(t *testing.T) {
+	c := leaseCluster(t)
+	c.tickAll()
+	r := c.nodes[1].rn.raft
+	require.True(t, r.leaseValid())
+	// 2 is caught up: MsgTimeoutNow goes out at once; lose it in flight.
+	c.drop = func(m pb.Message) bool { return m.Type == pb.MsgTimeoutNow }
+	c.nodes[1].rn.TransferLeader(2)
+	c.stabilize()
+	require.True(t, r.timeoutNowSent)
+	c.drop = nil
+	// The transfer is abandoned after an election timeout.
+	for i := 0; i < r.electionTimeout; i++ {
+		c.tickAll()
+	}
+	require.Equal(t, StateLeader, r.state)
+	require.Equal(t, None, r.leadTransferee)
+	require.False(t, r.leaseValid(), "the lease must stay void after MsgTimeoutNow")
+}
+
+// TestFollowerInLeaseDoesNotCampaign: with lease reads, a follower that
+// hears from its leader does not start an election on request: its own vote
+// is one the leader's lease counts on.
+func TestFollowerInLeaseDoesNotCampaign(t *testing.T) {
+	c := leaseCluster(t)
+	c.tickAll()
+	require.NoError(t, c.nodes[2].rn.Campaign())
+	require.Equal(t, StateFollower, c.nodes[2].rn.raft.state)
+	// A transfer still works: it is the leader's own request.
+	c.nodes[1].rn.TransferLeader(2)
+	c.stabilize()
+	require.Equal(t, StateLeader, c.nodes[2].rn.raft.state)
+}

@@ -82,14 +82,17 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 		// This leader is no longer a voter. It has replicated the change
 		// to a quorum of the new configuration (that committed it).
 		if r.cfg.StepDownOnRemoval {
-			// Hand over first, so the cluster elects at once instead of
-			// sitting leaderless for an election timeout.
-			if to := r.caughtUpVoter(); to != None {
-				r.logger.Infof("%x removed from the configuration; sends MsgTimeoutNow to %x before stepping down", r.id, to)
-				r.send(pb.Message{To: to, Type: pb.MsgTimeoutNow})
+			// Hand over, so the cluster elects at once instead of sitting
+			// leaderless for an election timeout. Without a voter that
+			// holds our whole log, stepping down could wedge the cluster:
+			// the remaining voters may lack committed entries (or not know
+			// they are committed) that only removed nodes, which never
+			// campaign, still hold. So lead on until one catches up.
+			if r.maybeHandOverOnRemoval() {
+				return cs
 			}
-			r.becomeFollower(r.Term, None)
-			return cs
+			r.logger.Infof("%x removed from the configuration; leads on until a voter of %s catches up", r.id, r.trk.Config)
+			r.stepDownPending = true
 		}
 		// Compatible behaviour: lead on until the term ends, accepting no
 		// proposals (handlePropose) so that nothing new depends on us.
@@ -112,6 +115,19 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 		r.abortLeaderTransfer()
 	}
 	return cs
+}
+
+// maybeHandOverOnRemoval hands leadership to a caught-up voter and steps
+// down, reporting whether it did.
+func (r *raft) maybeHandOverOnRemoval() bool {
+	to := r.caughtUpVoter()
+	if to == None {
+		return false
+	}
+	r.logger.Infof("%x removed from the configuration; sends MsgTimeoutNow to %x and steps down", r.id, to)
+	r.sendTimeoutNow(to)
+	r.becomeFollower(r.Term, None)
+	return true
 }
 
 // caughtUpVoter returns the lowest-ID voter of the incoming configuration,

@@ -184,3 +184,43 @@ func applyReference(trk tracker.ProgressTracker, cc pb.ConfChangeV2) (tracker.Co
 	}
 	return chg.Simple(cc.Changes...)
 }
+
+// TestRemovedLeaderWaitsForCaughtUpVoter: a leader that applies its own
+// removal while no remaining voter holds its whole log leads on (accepting
+// no proposals) and hands over once one catches up. Stepping down at once
+// could leave the remaining voters unable to win any vote, since removed
+// nodes with longer logs never campaign (found by the simulator).
+func TestRemovedLeaderWaitsForCaughtUpVoter(t *testing.T) {
+	c := newTestCluster(t, 3, func(cfg *Config) { cfg.StepDownOnRemoval = true })
+	require.NoError(t, c.nodes[1].rn.Campaign())
+	c.stabilize()
+	deliver := func(to uint64) {
+		var keep []pb.Message
+		for _, m := range c.msgs {
+			if m.To == to {
+				require.NoError(t, c.nodes[to].rn.Step(m))
+			} else {
+				keep = append(keep, m)
+			}
+		}
+		c.msgs = keep
+	}
+	leader := c.nodes[1].rn
+	require.NoError(t, leader.ProposeConfChange(pb.ConfChange{Type: pb.ConfChangeRemoveNode, NodeID: 1}))
+	c.handleReady(1)
+	deliver(2) // 3 gets nothing
+	c.handleReady(2)
+	deliver(1) // 2's ack commits the removal
+	// Before applying it, the leader appends one more entry nobody has.
+	require.NoError(t, leader.Propose([]byte("x")))
+	c.handleReady(1) // applies the removal
+	r := leader.raft
+	require.Equal(t, StateLeader, r.state, "no voter holds the whole log: lead on")
+	require.True(t, r.stepDownPending)
+	require.ErrorIs(t, leader.Propose([]byte("y")), ErrProposalDropped)
+
+	// Once 2 catches up, 1 hands over; no election timeout needed.
+	c.stabilize()
+	require.Equal(t, StateFollower, r.state)
+	require.Equal(t, uint64(2), c.leader())
+}

@@ -102,6 +102,12 @@ type raft struct {
 	// bootstrapIndex is the last entry Bootstrap wrote; their configuration
 	// changes are in force from the start.
 	bootstrapIndex uint64
+	// timeoutNowSent records that this leader sent MsgTimeoutNow in this
+	// term: its lease is void from then on.
+	timeoutNowSent bool
+	// stepDownPending: this leader applied its own removal and waits for a
+	// voter to catch up before handing over (StepDownOnRemoval).
+	stepDownPending bool
 	// campaignAfterApply defers a MsgTimeoutNow of this term until the
 	// committed configuration changes are applied.
 	campaignAfterApply bool
@@ -334,6 +340,8 @@ func (r *raft) reset(term uint64) {
 	}
 	r.pendingConfIndex = 0
 	r.campaignAfterApply = false
+	r.timeoutNowSent = false
+	r.stepDownPending = false
 	r.uncommittedSize = 0
 	r.readOnly.reset()
 	r.lease.reset()
@@ -419,6 +427,8 @@ func (r *raft) tickElection() {
 	}
 	if r.promotable() && r.pastElectionTimeout() {
 		r.electionElapsed = 0
+		// Not heard from a leader for a whole timeout: there is none.
+		r.lead = None
 		if err := r.Step(pb.Message{From: r.id, Type: pb.MsgHup}); err != nil {
 			r.logger.Debugf("%x error starting an election: %v", r.id, err)
 		}

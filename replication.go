@@ -458,9 +458,12 @@ func (r *raft) handleAppendResponse(m pb.Message, pr *tracker.Progress) {
 		// them with the backlog now rather than one batch per round trip.
 		r.sendAppendsUntilPaused(m.From)
 	}
+	if r.stepDownPending && pr.Match == r.raftLog.lastIndex() && r.maybeHandOverOnRemoval() {
+		return
+	}
 	if m.From == r.leadTransferee && pr.Match == r.raftLog.lastIndex() {
 		r.logger.Infof("%x sent MsgTimeoutNow to %x after it caught up", r.id, m.From)
-		r.send(pb.Message{To: m.From, Type: pb.MsgTimeoutNow})
+		r.sendTimeoutNow(m.From)
 	}
 }
 
@@ -581,11 +584,21 @@ func (r *raft) handleTransferLeader(m pb.Message, pr *tracker.Progress) {
 	r.leadTransferee = transferee
 	if pr.Match == r.raftLog.lastIndex() {
 		r.logger.Infof("%x sends MsgTimeoutNow to %x at once: its log is up to date", r.id, transferee)
-		r.send(pb.Message{To: transferee, Type: pb.MsgTimeoutNow})
+		r.sendTimeoutNow(transferee)
 	} else {
 		pr.MsgAppFlowPaused = false
 		r.maybeSendAppend(transferee, true)
 	}
+}
+
+// sendTimeoutNow tells a caught-up voter to campaign at once. Its campaign
+// overrides the other voters' refusal to vote while they hear from us, so
+// from here on this leader's lease proves nothing: it serves no more lease
+// reads in this term, even if the transfer is abandoned (the message
+// cannot be recalled).
+func (r *raft) sendTimeoutNow(to uint64) {
+	r.timeoutNowSent = true
+	r.send(pb.Message{To: to, Type: pb.MsgTimeoutNow})
 }
 
 func (r *raft) abortLeaderTransfer() {

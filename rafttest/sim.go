@@ -37,6 +37,26 @@ type SimConfig struct {
 	// persistence and application become queued work that each step
 	// performs (or a crash loses) independently of the Ready loop.
 	AsyncStorageWrites bool
+	// LeaseReads runs the cluster in lease mode: every node uses
+	// ReadOnlyLeaseBased and CheckQuorum (whatever ConfigOptions says), and
+	// time advances in rounds with bounded clock drift instead of random
+	// per-node ticks (under which no lease is sound). Each step is a round:
+	// every up node ticks once, at a random point among the round's message
+	// deliveries, except that a node's clock may skip or double a tick, at
+	// most once every ceil(100/MaxDriftPercent) rounds. So over any window
+	// of W rounds a node ticks W times, give or take ceil(W *
+	// MaxDriftPercent / 100). Message delays, loss and every other fault
+	// stay as configured: the lease must hold for any message delay.
+	//
+	// Besides the linearizability of the history, lease mode checks the
+	// lease directly: a read that a leader answers from its lease (in the
+	// round it was made, which a heartbeat round cannot achieve) must not
+	// find a leader of a later term elected already (InvLease).
+	LeaseReads bool
+	// MaxDriftPercent bounds the clock drift of lease mode (see LeaseReads).
+	// Zero means 5, below the 10% the core's lease margin tolerates;
+	// negative means perfect clocks. At most 100.
+	MaxDriftPercent int
 	// Faults are the probabilities of events; nil means DefaultSimFaults().
 	Faults *SimFaults
 	// ElectionTick and HeartbeatTick of every node. Defaults 10 and 1.
@@ -45,9 +65,10 @@ type SimConfig struct {
 	// is built (also at every restart). The simulator sets ID, Storage,
 	// Applied, Seed, Logger and AsyncStorageWrites itself, after the call,
 	// and defaults to PreVote, CheckQuorum and StepDownOnRemoval. Note that
-	// ReadOnlyLeaseBased is not linearizable under the simulator's
-	// unsynchronised clocks, and that without StepDownOnRemoval a removed
-	// leader may keep a cluster from making progress.
+	// ReadOnlyLeaseBased is not linearizable under the random ticks of the
+	// default mode (use LeaseReads, which bounds clock drift), and that
+	// without StepDownOnRemoval a removed leader may keep a cluster from
+	// making progress.
 	ConfigOptions func(*raft.Config)
 	// LivenessTicks bounds the ticks after healing within which a leader
 	// must be elected and a proposal must commit. Default 10*ElectionTick.
@@ -66,16 +87,27 @@ type SimConfig struct {
 // step; per-message ones once per message sent.
 type SimFaults struct {
 	// Tick is the per-node probability of a tick in a step. Nodes tick
-	// independently, so their clocks drift apart.
+	// independently, so their clocks drift apart. Lease mode ignores it
+	// (see SimConfig.LeaseReads).
 	Tick float64
 	// Ready is the per-node probability of handling pending Ready work
 	// (or, with async storage writes, of performing queued storage work).
 	Ready float64
+	// ApplyStall, with async storage writes, is the probability that a
+	// node's apply thread skips a turn at its queued work (on top of the
+	// one turn in four it skips anyway): a slow state machine, so that
+	// committed entries wait on the apply thread while more arrive.
+	ApplyStall float64
 	// Drop, Duplicate are per-message probabilities.
 	Drop, Duplicate float64
 	// MaxDelay is the largest extra delay of a message, in steps; delays
 	// are uniform, so messages get reordered.
 	MaxDelay int
+	// LongDelay is the per-message probability of a further delay of up
+	// to MaxLongDelay steps (uniform), which models a message stuck in a
+	// queue for far longer than an election timeout.
+	LongDelay    float64
+	MaxLongDelay int
 	// Crash is the per-step probability that one up node crashes, losing
 	// whatever it had not persisted; CrashMidReady is the probability that
 	// the crash hits in the middle of handling a Ready. Restart is the
@@ -133,6 +165,11 @@ type SimHooks struct {
 	// ReadLocally, if set to true for a node, makes it answer reads
 	// from its state machine at once instead of through ReadIndex.
 	ReadLocally func(id uint64) bool
+	// Ticks, if set, sees how many times node id is about to tick in
+	// round step of lease mode (0, 1 or 2, within the drift bound) and
+	// returns how many times it ticks instead: a clock that breaks the
+	// bound.
+	Ticks func(id uint64, step, ticks int) int
 }
 
 // SimStorage is the persistent storage of a simulated node: what the node's
@@ -169,6 +206,7 @@ const (
 	InvAckedLoss          SimInvariant = "acknowledged write lost"
 	InvLiveness           SimInvariant = "liveness"
 	InvLinearizability    SimInvariant = "linearizability"
+	InvLease              SimInvariant = "lease"
 	InvHarness            SimInvariant = "harness"
 )
 
@@ -209,6 +247,13 @@ type SimStats struct {
 	Puts, PutsAcked, Reads, ReadsServed               int
 	ConfChangesApplied, Snapshots, SnapshotsInstalled int
 	Transfers                                         int
+	// LeaseReads counts reads a leader answered from its lease (lease
+	// mode); DriftTicks the ticks clocks skipped or doubled.
+	LeaseReads, DriftTicks int
+	// SnapsOverApply counts snapshots that reached a node (async storage
+	// writes) while committed entries with a configuration change were
+	// queued for its apply thread.
+	SnapsOverApply int
 	// LeaderChecks counts completeness checks of new leaders' logs.
 	LeaderChecks  int
 	MaxCommit     uint64
@@ -218,10 +263,11 @@ type SimStats struct {
 // String returns the statistics on one line.
 func (st SimStats) String() string {
 	return fmt.Sprintf("steps=%d msgs=%d dropped=%d dup=%d crashes=%d restarts=%d partitions=%d elections=%d "+
-		"puts=%d/%d reads=%d/%d confchanges=%d snaps=%d/%d transfers=%d leaderchecks=%d commit=%d liveness=%dticks",
+		"puts=%d/%d reads=%d/%d leasereads=%d drift=%d confchanges=%d snaps=%d/%d snapsoverapply=%d transfers=%d "+
+		"leaderchecks=%d commit=%d liveness=%dticks",
 		st.Steps, st.Delivered, st.Dropped, st.Duplicated, st.Crashes, st.Restarts, st.Partitions, st.Elections,
-		st.PutsAcked, st.Puts, st.ReadsServed, st.Reads, st.ConfChangesApplied, st.Snapshots, st.SnapshotsInstalled,
-		st.Transfers, st.LeaderChecks, st.MaxCommit, st.LivenessTicks)
+		st.PutsAcked, st.Puts, st.ReadsServed, st.Reads, st.LeaseReads, st.DriftTicks, st.ConfChangesApplied,
+		st.Snapshots, st.SnapshotsInstalled, st.SnapsOverApply, st.Transfers, st.LeaderChecks, st.MaxCommit, st.LivenessTicks)
 }
 
 // Sim is a simulated raft cluster. Each node is a raft.RawNode over
@@ -260,6 +306,10 @@ func (st SimStats) String() string {
 //   - acknowledged writes: each put a client saw applied is in the log of
 //     every leader of a later term, checked the same way.
 //
+// In lease mode (SimConfig.LeaseReads) it also checks every read a leader
+// answers from its lease: no leader of a later term may have been elected
+// by then (see sim_lease.go).
+//
 // Run then heals every fault and checks liveness (a leader is elected and
 // a proposal commits within SimConfig.LivenessTicks, and every member
 // catches up), and finally checks the client history for linearizability
@@ -280,6 +330,12 @@ type Sim struct {
 	step    int
 	healing bool
 	clock   int64
+	// driftGap is the least number of rounds between two adjustments of
+	// a node's clock in lease mode (0: perfect clocks).
+	driftGap int
+	// noLeaseCheck turns the direct lease check off, so that tests can
+	// show that the history check alone catches stale lease reads.
+	noLeaseCheck bool
 
 	nodes []*simNode // by ID-1
 	net   simNetwork
@@ -323,13 +379,22 @@ func NewSim(cfg SimConfig) (*Sim, error) {
 	if cfg.LivenessTicks == 0 {
 		cfg.LivenessTicks = 30 * cfg.ElectionTick
 	}
+	if cfg.MaxDriftPercent > 100 {
+		return nil, fmt.Errorf("rafttest: SimConfig.MaxDriftPercent %d exceeds 100", cfg.MaxDriftPercent)
+	}
+	if cfg.MaxDriftPercent == 0 {
+		cfg.MaxDriftPercent = 5
+	}
 	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed5eed5eed5eed))}
+	if cfg.LeaseReads && cfg.MaxDriftPercent > 0 {
+		s.driftGap = (100 + cfg.MaxDriftPercent - 1) / cfg.MaxDriftPercent
+	}
 	if cfg.Faults != nil {
 		s.faults = *cfg.Faults
 	} else {
 		s.faults = DefaultSimFaults()
 	}
-	s.traceRing = make([]string, 40)
+	s.traceRing = make([]string, 60)
 	s.chk.init()
 	s.hist.init(cfg.Keys)
 	var voters []uint64
@@ -395,8 +460,12 @@ func (s *Sim) Step() error {
 	s.step++
 	s.stats.Steps++
 	s.randomEvents()
-	s.tickAll()
-	s.net.deliverDue(s)
+	if s.cfg.LeaseReads {
+		s.leaseRound()
+	} else {
+		s.tickAll()
+		s.net.deliverDue(s)
+	}
 	s.processAll()
 	s.periodicChecks()
 	if s.err != nil {

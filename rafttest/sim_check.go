@@ -47,14 +47,16 @@ type simStateRec struct {
 // Its maps are only looked up, never iterated, so they do not affect
 // determinism.
 type simChecker struct {
-	leaders      map[uint64]uint64 // term -> leader
-	log          map[simEntryID]simLogRec
-	committed    map[uint64]simCommitRec
-	maxCommitted uint64
-	acked        map[uint64]simCommitRec
-	maxAcked     uint64
-	applied      map[uint64]simApplyRec
-	states       map[uint64]simStateRec
+	leaders map[uint64]uint64 // term -> leader
+	// maxLeaderTerm is the highest term a leader was seen in.
+	maxLeaderTerm uint64
+	log           map[simEntryID]simLogRec
+	committed     map[uint64]simCommitRec
+	maxCommitted  uint64
+	acked         map[uint64]simCommitRec
+	maxAcked      uint64
+	applied       map[uint64]simApplyRec
+	states        map[uint64]simStateRec
 }
 
 func (c *simChecker) init() {
@@ -75,6 +77,7 @@ func (c *simChecker) recordLeader(s *Sim, n *simNode, term uint64) {
 	}
 	if _, ok := c.leaders[term]; !ok {
 		c.leaders[term] = n.id
+		c.maxLeaderTerm = max(c.maxLeaderTerm, term)
 		s.tracef("node %d is leader of term %d", n.id, term)
 	}
 	if n.leaderCheck != term && n.lastLeaderTerm != term {

@@ -11,6 +11,16 @@ type simOpState struct {
 	node        uint64
 	incarnation int
 	forgotten   bool // refused at once, or a read whose answer never came
+	// step is the step the operation was invoked in.
+	step int
+	// For a read that reached a leader in lease mode (made there, or
+	// forwarded to it): the leader, its incarnation and term, the step the
+	// read reached it, and the highest term any leader had been elected in
+	// by then.
+	leaseNode               uint64
+	leaseIncarnation        int
+	leaseTerm, leaseMaxTerm uint64
+	leaseStep               int
 }
 
 // simHistory records the client operations of a run.
@@ -62,7 +72,7 @@ func (h *simHistory) invoke(s *Sim, n *simNode, key string, kind LinOpKind, valu
 		ID: h.lastID, Key: key, Kind: kind, Value: value, Call: s.clock, Pending: true,
 		Note: fmt.Sprintf("node=%d step=%d", n.id, s.step),
 	})
-	h.state = append(h.state, simOpState{node: n.id, incarnation: n.incarnation})
+	h.state = append(h.state, simOpState{node: n.id, incarnation: n.incarnation, step: s.step})
 	return &h.all[len(h.all)-1]
 }
 
@@ -95,13 +105,18 @@ func (h *simHistory) putApplied(s *Sim, n *simNode, id uint64) bool {
 	return true
 }
 
-// readServed answers a read with the node's state machine.
-func (h *simHistory) readServed(s *Sim, n *simNode, ctx []byte) {
+// lookup returns the read whose ReadIndex context ctx is, or nil.
+func (h *simHistory) lookup(ctx []byte) (*LinOp, *simOpState) {
 	id, err := strconv.ParseUint(strings.TrimPrefix(string(ctx), "r"), 10, 64)
 	if err != nil {
-		return
+		return nil, nil
 	}
-	op, st := h.get(id)
+	return h.get(id)
+}
+
+// readServed answers a read with the node's state machine.
+func (h *simHistory) readServed(s *Sim, n *simNode, ctx []byte) {
+	op, st := h.lookup(ctx)
 	if op == nil || st.forgotten || !op.Pending || op.Kind != LinGet || st.node != n.id || st.incarnation != n.incarnation {
 		return
 	}

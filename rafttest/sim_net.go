@@ -72,6 +72,9 @@ func (net *simNetwork) send(s *Sim, m pb.Message) {
 		if !s.healing && f.MaxDelay > 0 {
 			delay += s.rng.IntN(f.MaxDelay + 1)
 		}
+		if !s.healing && f.MaxLongDelay > 0 && s.chance(f.LongDelay) {
+			delay += 1 + s.rng.IntN(f.MaxLongDelay)
+		}
 		net.seq++
 		net.inflight = append(net.inflight, simMsg{m: m, at: s.step + delay, seq: net.seq})
 	}
@@ -91,6 +94,17 @@ func (net *simNetwork) lost(s *Sim, m pb.Message) {
 
 // deliverDue delivers the messages due by now, in (arrival, send) order.
 func (net *simNetwork) deliverDue(s *Sim) {
+	for _, im := range net.takeDue(s) {
+		if s.err != nil {
+			return
+		}
+		net.deliver(s, im.m)
+	}
+}
+
+// takeDue removes the messages due by now from the network and returns
+// them in (arrival, send) order.
+func (net *simNetwork) takeDue(s *Sim) []simMsg {
 	var due []simMsg
 	kept := net.inflight[:0]
 	for _, im := range net.inflight {
@@ -107,12 +121,7 @@ func (net *simNetwork) deliverDue(s *Sim) {
 			due[j], due[j-1] = due[j-1], due[j]
 		}
 	}
-	for _, im := range due {
-		if s.err != nil {
-			return
-		}
-		net.deliver(s, im.m)
-	}
+	return due
 }
 
 func (net *simNetwork) deliver(s *Sim, m pb.Message) {
@@ -139,6 +148,14 @@ func (net *simNetwork) deliver(s *Sim, m pb.Message) {
 			net.lost(s, m)
 			return
 		}
+	}
+	if m.Type == pb.MsgSnap && simQueuedConfChange(to) {
+		s.stats.SnapsOverApply++
+		s.tracef("node %d receives a snapshot while a conf change is queued for its apply thread", to.id)
+	}
+	if m.Type == pb.MsgReadIndex && s.cfg.LeaseReads && len(m.Entries) == 1 {
+		_, st := s.hist.lookup(m.Entries[0].Data)
+		s.leaseReadArrived(to, st)
 	}
 	s.stats.Delivered++
 	err := to.rn.Step(m)
@@ -174,4 +191,17 @@ func simDescribeMsg(m pb.Message) string {
 		s += fmt.Sprintf(" i%d", m.Index)
 	}
 	return s
+}
+
+// simQueuedConfChange reports whether a configuration change waits in the
+// node's apply queue (async storage writes).
+func simQueuedConfChange(n *simNode) bool {
+	for _, m := range n.applyQ {
+		for _, e := range m.Entries {
+			if e.Type == pb.EntryConfChange || e.Type == pb.EntryConfChangeV2 {
+				return true
+			}
+		}
+	}
+	return false
 }

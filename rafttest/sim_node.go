@@ -47,6 +47,12 @@ type simNode struct {
 	// lastLeaderTerm is the last term this node was seen leading.
 	lastLeaderTerm uint64
 	maxCommit      uint64
+
+	// The clock of lease mode: its character (drawn at each start) and
+	// the last round it skipped or doubled a tick.
+	clockKind  int
+	adjusted   bool
+	lastAdjust int
 }
 
 // simKV is the replicated state machine: a map of keys to values, plus the
@@ -179,6 +185,10 @@ func (s *Sim) start(n *simNode) error {
 	if s.cfg.ConfigOptions != nil {
 		s.cfg.ConfigOptions(cfg)
 	}
+	if s.cfg.LeaseReads {
+		cfg.ReadOnlyOption = raft.ReadOnlyLeaseBased
+		cfg.CheckQuorum = true
+	}
 	n.incarnation++
 	cfg.ID = n.id
 	cfg.Storage = n.st
@@ -218,6 +228,7 @@ func (s *Sim) start(n *simNode) error {
 	if n.commitRecorded < snap.Metadata.Index {
 		n.commitRecorded = snap.Metadata.Index
 	}
+	s.drawClock(n)
 	s.observe(n, "start")
 	return nil
 }
@@ -252,6 +263,10 @@ func (s *Sim) restart(n *simNode) {
 	s.stats.Restarts++
 	if err := s.start(n); err != nil {
 		s.failf(InvHarness, "restarting node %d: %v", n.id, err)
+		return
+	}
+	if s.cfg.LeaseReads {
+		s.tracef("restart %d (incarnation %d, applied %d, %s clock)", n.id, n.incarnation, n.kv.applied, simClockName(n.clockKind))
 		return
 	}
 	s.tracef("restart %d (incarnation %d, applied %d)", n.id, n.incarnation, n.kv.applied)
@@ -315,6 +330,11 @@ func (s *Sim) route(n *simNode, m pb.Message) {
 			s.stepLocal(n, m)
 			return
 		}
+		if m.Type == pb.MsgReadIndexResp && s.cfg.LeaseReads && len(m.Entries) == 1 {
+			if op, st := s.hist.lookup(m.Entries[0].Data); op != nil {
+				s.checkLeaseRead(n, op, st)
+			}
+		}
 		s.net.send(s, m)
 	}
 }
@@ -334,8 +354,15 @@ func (s *Sim) stepLocal(n *simNode, m pb.Message) {
 }
 
 // runStorageWork performs some queued async storage work: the append
-// thread's and the apply thread's queues run independently. It reports
-// whether it did anything.
+// thread's and the apply thread's queues run independently. It follows
+// doc.go's contract to the letter: the append thread only persists (the
+// snapshot too), and the apply thread installs the snapshot of its message,
+// if any, and then applies every entry of it, in order, each exactly once.
+// So a snapshot that overtook committed entries queued for the apply thread
+// (a configuration change among them would move the configuration
+// backwards) shows as an entry handed out again below the state machine's
+// index, a state machine safety violation. It reports whether it did
+// anything.
 func (s *Sim) runStorageWork(n *simNode) bool {
 	worked := false
 	if len(n.appendQ) > 0 && (s.healing || s.rng.IntN(4) != 0) {
@@ -350,9 +377,6 @@ func (s *Sim) runStorageWork(n *simNode) bool {
 		if s.err != nil {
 			return true
 		}
-		if !raft.IsEmptySnap(snap) {
-			s.installSnapshot(n, snap)
-		}
 		for _, r := range m.Responses {
 			s.route(n, r)
 			if n.rn == nil || s.err != nil {
@@ -361,13 +385,13 @@ func (s *Sim) runStorageWork(n *simNode) bool {
 		}
 		worked = true
 	}
-	if len(n.applyQ) > 0 && (s.healing || s.rng.IntN(4) != 0) {
+	if len(n.applyQ) > 0 && (s.healing || s.rng.IntN(4) != 0 && !s.chance(s.faults.ApplyStall)) {
 		m := n.applyQ[0]
 		n.applyQ = n.applyQ[1:]
+		if m.Snapshot != nil {
+			s.installSnapshot(n, *m.Snapshot)
+		}
 		for _, e := range m.Entries {
-			if e.Index <= n.kv.applied {
-				continue // covered by a snapshot installed meanwhile
-			}
 			s.apply(n, e)
 			if s.err != nil {
 				return true
@@ -421,6 +445,11 @@ func (s *Sim) installSnapshot(n *simNode, snap pb.Snapshot) {
 	kv, err := simDecodeKV(snap.Data, snap.Metadata.Index)
 	if err != nil {
 		s.failf(InvHarness, "node %d: snapshot %d: %v", n.id, snap.Metadata.Index, err)
+		return
+	}
+	if snap.Metadata.Index < n.kv.applied {
+		s.failf(InvStateMachineSafety, "node %d was handed snapshot %d/%d to install after applying up to %d",
+			n.id, snap.Metadata.Term, snap.Metadata.Index, n.kv.applied)
 		return
 	}
 	s.stats.SnapshotsInstalled++
@@ -513,6 +542,11 @@ func (s *Sim) observe(n *simNode, what string) {
 
 // addReadStates queues answered reads and serves those already possible.
 func (s *Sim) addReadStates(n *simNode, rss []raft.ReadState) {
+	for _, rs := range rss {
+		if op, st := s.hist.lookup(rs.RequestCtx); op != nil {
+			s.checkLeaseRead(n, op, st)
+		}
+	}
 	n.readWait = append(n.readWait, rss...)
 	s.serveReads(n)
 }
@@ -569,6 +603,8 @@ func (s *Sim) clientRead() {
 	op := s.hist.invoke(s, n, key, LinGet, "")
 	s.stats.Reads++
 	s.tracef("read #%d %s at node %d", op.ID, key, n.id)
+	_, st := s.hist.get(op.ID)
+	s.leaseReadArrived(n, st)
 	if s.cfg.Hooks.ReadLocally != nil && s.cfg.Hooks.ReadLocally(n.id) {
 		s.hist.readServed(s, n, simReadCtx(op.ID))
 		return
@@ -613,7 +649,8 @@ func (s *Sim) confChange() {
 }
 
 // randomChange picks one change: add a voter or learner, or remove a node,
-// keeping at least two voters.
+// keeping at least two voters (two changes proposed together may still
+// leave a single one).
 func (s *Sim) randomChange(cs pb.ConfState) pb.ConfChangeSingle {
 	id := uint64(1 + s.rng.IntN(len(s.nodes)))
 	isVoter := simContains(cs.Voters, id)
