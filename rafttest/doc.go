@@ -60,4 +60,27 @@
 // The commands and their arguments are listed, each with an example, in
 // the documentation of InteractionEnv.Handle. A command that is unknown or
 // given a bad argument fails the test with a message naming both.
+//
+// # Fault simulation
+//
+// Sim runs a whole cluster under faults, deterministically from a seed:
+// nodes that follow the Ready contract (a crash loses what was not
+// persisted), a network that drops, delays, duplicates and reorders
+// messages and partitions nodes, crashes and restarts, membership changes,
+// compaction with snapshots, leadership transfers, client writes and
+// ReadIndex reads, in sync or async storage mode, and a lease-read mode
+// with bounded clock drift. After every step it checks the safety
+// properties of the Raft paper (election safety, log matching, leader
+// completeness, state machine safety), that commit indexes and persisted
+// terms and votes never go back, and that acknowledged writes survive;
+// after the faults heal, that a leader commits within a bounded number of
+// ticks; and at the end, that the client history is linearizable
+// (CheckLinearizable). A failure is a *SimError naming the seed, the step,
+// the invariant and the last events, so that the run can be replayed:
+//
+//	s, err := rafttest.NewSim(rafttest.SimConfig{Seed: 42, Steps: 2000})
+//	if err != nil { ... }
+//	if err := s.Run(); err != nil { ... } // a *SimError
+//
+// This package's own TestSim runs hundreds of seeds; see its -sim.* flags.
 package rafttest
