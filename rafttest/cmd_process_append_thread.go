@@ -9,6 +9,13 @@ import (
 //
 //	process-append-thread 1 2
 func (env *InteractionEnv) handleProcessAppendThread(a *cmdArgs, _ datadriven.TestData) error {
+	return env.forEachNodeWithWork(a, "append work",
+		func(n *Node) bool { return len(n.AppendWork) > 0 }, env.processAppendThread)
+}
+
+// forEachNodeWithWork runs process for each node named by the command's
+// arguments, or says that the node has no work of the kind named.
+func (env *InteractionEnv) forEachNodeWithWork(a *cmdArgs, kind string, hasWork func(*Node) bool, process func(id uint64) error) error {
 	ids, err := a.someIDs()
 	if err != nil {
 		return err
@@ -21,11 +28,11 @@ func (env *InteractionEnv) handleProcessAppendThread(a *cmdArgs, _ datadriven.Te
 		if err != nil {
 			return err
 		}
-		if len(n.AppendWork) == 0 {
-			env.Output.Printf("> %d has no append work\n", id)
+		if !hasWork(n) {
+			env.Output.Printf("> %d has no %s\n", id, kind)
 			continue
 		}
-		if err := env.processAppendThread(id); err != nil {
+		if err := process(id); err != nil {
 			return err
 		}
 	}

@@ -8,27 +8,8 @@ import (
 //
 //	process-apply-thread 1 2
 func (env *InteractionEnv) handleProcessApplyThread(a *cmdArgs, _ datadriven.TestData) error {
-	ids, err := a.someIDs()
-	if err != nil {
-		return err
-	}
-	if err := a.finish(); err != nil {
-		return err
-	}
-	for _, id := range ids {
-		n, err := env.node(id)
-		if err != nil {
-			return err
-		}
-		if len(n.ApplyWork) == 0 {
-			env.Output.Printf("> %d has no apply work\n", id)
-			continue
-		}
-		if err := env.processApplyThread(id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return env.forEachNodeWithWork(a, "apply work",
+		func(n *Node) bool { return len(n.ApplyWork) > 0 }, env.processApplyThread)
 }
 
 // processApplyThread runs node id's pending MsgStorageApply work in

@@ -9,27 +9,8 @@ import (
 //
 //	process-ready 1 2 3
 func (env *InteractionEnv) handleProcessReady(a *cmdArgs, _ datadriven.TestData) error {
-	ids, err := a.someIDs()
-	if err != nil {
-		return err
-	}
-	if err := a.finish(); err != nil {
-		return err
-	}
-	for _, id := range ids {
-		n, err := env.node(id)
-		if err != nil {
-			return err
-		}
-		if !n.HasReady() {
-			env.Output.Printf("> %d has no Ready\n", id)
-			continue
-		}
-		if err := env.processReady(id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return env.forEachNodeWithWork(a, "Ready",
+		func(n *Node) bool { return n.HasReady() }, env.processReady)
 }
 
 // processReady handles one Ready of node id as the Ready contract says.
