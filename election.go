@@ -15,7 +15,7 @@ func (r *raft) hup(t campaignType) {
 		r.logger.Warningf("%x cannot campaign at term %d: not a voter of %s (or a snapshot is pending)", r.id, r.Term, r.trk.Config)
 		return
 	}
-	if t != campaignTransfer && r.cfg.ReadOnlyOption == ReadOnlyLeaseBased && r.state == StateFollower && r.inLease() {
+	if t != campaignTransfer && r.opts.readOnly == ReadOnlyLeaseBased && r.state == StateFollower && r.inLease() {
 		// Our vote for ourselves would be a vote the leader's lease
 		// counts on (see lease.go).
 		r.logger.Warningf("%x [term %d] does not campaign: leader %x's lease may still hold (%d of %d ticks)",

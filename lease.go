@@ -112,7 +112,7 @@ func (a leaseAcks) AckedIndex(id uint64) (quorum.Index, bool) {
 
 // leaseValid reports whether this leader may answer a read from its lease.
 func (r *raft) leaseValid() bool {
-	if r.cfg.ReadOnlyOption != ReadOnlyLeaseBased || r.state != StateLeader ||
+	if r.opts.readOnly != ReadOnlyLeaseBased || r.state != StateLeader ||
 		r.leadTransferee != None || r.timeoutNowSent {
 		return false
 	}
@@ -139,7 +139,7 @@ func (r *raft) handleRoundAck(m pb.Message) {
 	if !ok {
 		return
 	}
-	if r.cfg.ReadOnlyOption == ReadOnlyLeaseBased {
+	if r.opts.readOnly == ReadOnlyLeaseBased {
 		r.lease.recvAck(m.From, seq)
 	}
 	r.readOnly.recvAck(m.From, seq)

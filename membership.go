@@ -81,7 +81,7 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 	if (!ok || r.isLearner) && r.state == StateLeader {
 		// This leader is no longer a voter. It has replicated the change
 		// to a quorum of the new configuration (that committed it).
-		if r.cfg.StepDownOnRemoval {
+		if r.opts.stepDownOnRemoval {
 			// Hand over, so the cluster elects at once instead of sitting
 			// leaderless for an election timeout. Without a voter that
 			// holds our whole log, stepping down could wedge the cluster:

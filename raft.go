@@ -130,7 +130,7 @@ type raft struct {
 	electionElapsed  int
 	heartbeatElapsed int
 
-	cfg                       Config
+	opts                      options
 	maxMsgSize                uint64
 	maxUncommittedSize        uint64
 	heartbeatTimeout          int
@@ -166,10 +166,17 @@ func newRaft(cfg *Config) (*raft, error) {
 		seed = c.ID*0x9e3779b97f4a7c15 ^ seedCounter.Add(1)
 	}
 	r := &raft{
-		id:                 c.ID,
-		lead:               None,
-		raftLog:            raftLog,
-		cfg:                c,
+		id:      c.ID,
+		lead:    None,
+		raftLog: raftLog,
+		opts: options{
+			checkQuorum:                 c.CheckQuorum,
+			preVote:                     c.PreVote,
+			readOnly:                    c.ReadOnlyOption,
+			disableProposalForwarding:   c.DisableProposalForwarding,
+			disableConfChangeValidation: c.DisableConfChangeValidation,
+			stepDownOnRemoval:           c.StepDownOnRemoval,
+		},
 		maxMsgSize:         c.MaxSizePerMsg,
 		maxUncommittedSize: c.MaxUncommittedEntriesSize,
 		trk:                tracker.MakeProgressTracker(c.MaxInflightMsgs, c.MaxInflightBytes),
@@ -442,7 +449,7 @@ func (r *raft) tickHeartbeat() {
 	r.electionElapsed++
 	if r.electionElapsed >= r.electionTimeout {
 		r.electionElapsed = 0
-		if r.cfg.CheckQuorum {
+		if r.opts.checkQuorum {
 			if err := r.Step(pb.Message{From: r.id, Type: pb.MsgCheckQuorum}); err != nil {
 				r.logger.Debugf("%x error checking quorum: %v", r.id, err)
 			}
@@ -473,7 +480,7 @@ func (r *raft) pastElectionTimeout() bool {
 // inLease reports whether this follower heard from a leader within the
 // election timeout, and so must ignore vote requests (thesis §4.2.3).
 func (r *raft) inLease() bool {
-	return r.cfg.CheckQuorum && (r.lead != None || r.startupLease) && r.electionElapsed < r.electionTimeout
+	return r.opts.checkQuorum && (r.lead != None || r.startupLease) && r.electionElapsed < r.electionTimeout
 }
 
 var errUnknownMsgType = errors.New("raft: unknown message type")
@@ -490,7 +497,7 @@ func (r *raft) Step(m pb.Message) error {
 	}
 	switch m.Type {
 	case pb.MsgHup:
-		if r.cfg.PreVote {
+		if r.opts.preVote {
 			r.hup(campaignPreElection)
 		} else {
 			r.hup(campaignElection)
@@ -542,7 +549,7 @@ func (r *raft) stepTerm(m pb.Message) (bool, error) {
 		return true, nil
 	default: // m.Term < r.Term
 		switch {
-		case (r.cfg.CheckQuorum || r.cfg.PreVote) && (m.Type == pb.MsgHeartbeat || m.Type == pb.MsgApp):
+		case (r.opts.checkQuorum || r.opts.preVote) && (m.Type == pb.MsgHeartbeat || m.Type == pb.MsgApp):
 			// A stale leader cut off from the cluster would otherwise never
 			// learn of the new term: with CheckQuorum or PreVote we may
 			// ignore its term bumps, so tell it (thesis §9.6).
@@ -624,7 +631,7 @@ func stepCandidate(r *raft, m pb.Message) error {
 func stepFollower(r *raft, m pb.Message) error {
 	switch m.Type {
 	case pb.MsgProp:
-		return r.forwardToLeader(m, r.cfg.DisableProposalForwarding)
+		return r.forwardToLeader(m, r.opts.disableProposalForwarding)
 	case pb.MsgApp:
 		if r.acceptLeader(m) {
 			r.handleAppendEntries(m)
@@ -685,7 +692,7 @@ func (r *raft) forwardToLeader(m pb.Message, disabled bool) error {
 // this would let a new leader arise inside the old leader's lease, so it is
 // refused.
 func (r *raft) handleForgetLeader() {
-	if r.cfg.ReadOnlyOption == ReadOnlyLeaseBased {
+	if r.opts.readOnly == ReadOnlyLeaseBased {
 		r.logger.Errorf("%x ignores MsgForgetLeader: not allowed with ReadOnlyLeaseBased", r.id)
 		return
 	}
@@ -786,4 +793,16 @@ func (r *raft) rebuildPeers() {
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		r.peers = append(r.peers, peer{id: id, pr: pr})
 	})
+}
+
+// options are the behaviour switches of Config that the protocol consults
+// after construction (kept instead of the whole Config: an idle group
+// should not carry what it never reads again).
+type options struct {
+	checkQuorum                 bool
+	preVote                     bool
+	disableProposalForwarding   bool
+	disableConfChangeValidation bool
+	stepDownOnRemoval           bool
+	readOnly                    ReadOnlyOption
 }

@@ -148,7 +148,7 @@ func (r *raft) startRead(m pb.Message) {
 		return
 	}
 	seq := r.readOnly.add(r.raftLog.committed, m)
-	if r.cfg.ReadOnlyOption == ReadOnlyLeaseBased {
+	if r.opts.readOnly == ReadOnlyLeaseBased {
 		r.lease.recordSent(seq, r.ticks, r.electionTimeout)
 	}
 	r.bcastHeartbeatWithCtx(encodeReadSeq(seq))

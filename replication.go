@@ -102,7 +102,7 @@ func (r *raft) refuseConfChange(e *pb.Entry) string {
 	if err != nil {
 		return "undecodable: " + err.Error()
 	}
-	if r.cfg.DisableConfChangeValidation {
+	if r.opts.disableConfChangeValidation {
 		return ""
 	}
 	// Configurations take effect when applied, so two unapplied changes
@@ -248,7 +248,7 @@ func (r *raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 // bcastHeartbeat sends heartbeats to every peer, carrying the newest
 // pending read round, if any.
 func (r *raft) bcastHeartbeat() {
-	if r.cfg.ReadOnlyOption == ReadOnlyLeaseBased {
+	if r.opts.readOnly == ReadOnlyLeaseBased {
 		// Each lease heartbeat is a round of its own, so its answers
 		// extend the lease from its send time.
 		r.bcastHeartbeatWithCtx(r.newHeartbeatRound())
