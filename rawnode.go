@@ -81,7 +81,22 @@ func NewRawNode(config *Config) (*RawNode, error) {
 }
 
 // Tick advances the node's logical clock by one tick.
-func (rn *RawNode) Tick() { rn.raft.tick() }
+func (rn *RawNode) Tick() {
+	rn.releaseIdleBuffers()
+	rn.raft.tick()
+}
+
+// releaseIdleBuffers lets go of the arrays kept for self-acknowledgements
+// between Readys when they are empty. A busy group reallocates them once
+// per tick at most; an idle group does not carry them.
+func (rn *RawNode) releaseIdleBuffers() {
+	if len(rn.stepsOnAdvance) == 0 {
+		rn.stepsOnAdvance = nil
+	}
+	if len(rn.raft.msgsAfterAppend) == 0 {
+		rn.raft.msgsAfterAppend = nil
+	}
+}
 
 // TickQuiesced advances the election clock without heartbeats or
 // elections, for groups the application has put to sleep because they are
