@@ -358,7 +358,9 @@ func (l *raftLog) findConflictByTerm(index, term uint64) (uint64, uint64) {
 
 // append appends ents to the log, truncating any conflicting suffix first
 // (the suffix from ents[0].Index on), and returns the new last index. It is
-// the leader's (and maybeAppend's) way in; ents must be contiguous.
+// the leader's (and maybeAppend's) way in; ents must be contiguous. The log
+// may keep ents' array instead of copying it: the caller must not write to
+// those entries afterwards (readers may share them).
 //
 // Panics if ents[0].Index-1 < committed (committed entries must never be
 // rewritten), or if ents[0].Index > lastIndex()+1 (a gap).

@@ -225,9 +225,15 @@ func (u *unstable) truncateAndAppend(ents []pb.Entry) {
 	from := ents[0].Index
 	next := u.offset + uint64(len(u.entries))
 	switch {
+	case from == next && len(u.entries) == 0:
+		// The most common case (one batch per Ready): take ownership of
+		// ents without copying, capped so that a later append reallocates
+		// instead of writing into the caller's array. Callers hand over
+		// entries nobody writes to again (see raftLog.append).
+		u.entries = ents[:len(ents):len(ents)]
 	case from == next:
-		// The common case: a plain append. Writing past len(entries) is safe
-		// since nothing handed out extends beyond it.
+		// A plain append. Writing past len(entries) is safe since nothing
+		// handed out extends beyond it.
 		u.entries = append(u.entries, ents...)
 	case from <= u.offset:
 		if u.snapshot != nil {

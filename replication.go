@@ -73,6 +73,13 @@ func (r *raft) handlePropose(m pb.Message) error {
 		r.logger.Debugf("%x [term %d] dropping proposal: transferring leadership to %x", r.id, r.Term, r.leadTransferee)
 		return ErrProposalDropped
 	}
+	if m.From != r.id {
+		// A forwarded proposal's entries may be shared (a duplicated
+		// message, an in-process transport); the log keeps what it is
+		// given and appendEntry stamps it, so take a copy. Local proposals
+		// are ours already.
+		m.Entries = append([]pb.Entry(nil), m.Entries...)
+	}
 	for i := range m.Entries {
 		e := &m.Entries[i]
 		if e.Type != pb.EntryConfChange && e.Type != pb.EntryConfChangeV2 {
