@@ -17,28 +17,8 @@ import (
 // failure.
 func simExpectViolation(t *testing.T, want SimInvariant, maxSeeds int, mk func(seed uint64) SimConfig) *SimError {
 	t.Helper()
-	var others []string
-	for seed := uint64(1); seed <= uint64(maxSeeds); seed++ {
-		s, err := NewSim(mk(seed))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = s.Run()
-		if err == nil {
-			continue
-		}
-		var se *SimError
-		if !errors.As(err, &se) {
-			t.Fatalf("seed %d: not a SimError: %v", seed, err)
-		}
-		if se.Invariant == want {
-			t.Logf("seed %d caught: %s: %s", seed, se.Invariant, simFirstLine(se.Detail))
-			return se
-		}
-		others = append(others, string(se.Invariant)+": "+simFirstLine(se.Detail))
-	}
-	t.Fatalf("no run of %d seeds reported %s; other failures: %q", maxSeeds, want, others)
-	return nil
+	return simExpectViolationPrep(t, want, maxSeeds,
+		func(seed uint64) (SimConfig, func(*Sim)) { return mk(seed), func(*Sim) {} }, nil)
 }
 
 func simFirstLine(s string) string {
