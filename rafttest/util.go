@@ -48,3 +48,24 @@ func parseID(a *cmdArgs, s string) (uint64, error) {
 	}
 	return id, nil
 }
+
+// nodeAndText parses the positional arguments "<id> <text>" shared by
+// commands such as propose and read-index; what names the text in errors.
+func (env *InteractionEnv) nodeAndText(a *cmdArgs, what string) (*Node, []byte, error) {
+	pos := a.positional()
+	if err := a.finish(); err != nil {
+		return nil, nil, err
+	}
+	if len(pos) != 2 {
+		return nil, nil, fmt.Errorf("%s: want a node ID and %s, got %d positional arguments", a.cmd, what, len(pos))
+	}
+	id, err := parseID(a, pos[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := env.node(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, []byte(pos[1]), nil
+}
