@@ -139,6 +139,19 @@ type Config struct {
 	// process-wide counter, so nodes of one process still get distinct
 	// timeouts. This field is a raftcore addition.
 	Seed uint64
+
+	// RecycleMessages lets the node reuse the array behind Ready.Messages
+	// once that Ready is advanced: Advance hands the array to a pool shared
+	// by every node of the process, and a later Ready (of any node) may
+	// fill it again. The application must then be done with rd.Messages
+	// when it calls Advance; a Message value copied out of it stays valid,
+	// and so do the entries and contexts it points to, which are never
+	// recycled. This removes the allocation of a message slice per Ready,
+	// the main per-Ready cost of an idle or lightly loaded group. It has no
+	// effect with AsyncStorageWrites, where there is no Advance. Off by
+	// default, because etcd raft lets an application keep rd.Messages.
+	// This field is a raftcore addition.
+	RecycleMessages bool
 }
 
 // validate checks c and fills in defaults. It names the offending field.

@@ -167,7 +167,7 @@ func (n *node) run() {
 				pm.result <- err
 			}
 		case m := <-n.recvc:
-			if IsResponseMsg(m.Type) && !IsLocalMsgTarget(m.From) && r.trk.Progress[m.From] == nil {
+			if IsResponseMsg(m.Type) && !IsLocalMsgTarget(m.From) && r.progress(m.From) == nil {
 				break // a response from a peer we do not know
 			}
 			if err := r.Step(m); err != nil {

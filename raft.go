@@ -86,6 +86,9 @@ type raft struct {
 	// durable: acknowledgements of appended entries and votes.
 	msgs            []pb.Message
 	msgsAfterAppend []pb.Message
+	// msgsCarrier is the empty carrier of the recycled array in msgs, kept
+	// to take an array back to the pool on Advance (RecycleMessages).
+	msgsCarrier *msgArray
 
 	readStates []ReadState
 	readOnly   readOnly
@@ -176,6 +179,7 @@ func newRaft(cfg *Config) (*raft, error) {
 			disableProposalForwarding:   c.DisableProposalForwarding,
 			disableConfChangeValidation: c.DisableConfChangeValidation,
 			stepDownOnRemoval:           c.StepDownOnRemoval,
+			recycleMessages:             c.RecycleMessages && !c.AsyncStorageWrites,
 		},
 		maxMsgSize:         c.MaxSizePerMsg,
 		maxUncommittedSize: c.MaxUncommittedEntriesSize,
@@ -317,9 +321,7 @@ func (r *raft) send(m pb.Message) {
 			panic(fmt.Sprintf("raft %x: %s addressed to itself", r.id, m.Type))
 		}
 		if r.msgs == nil {
-			// Broadcasts are the common case: one allocation for all peers
-			// instead of a growing series.
-			r.msgs = make([]pb.Message, 0, max(len(r.peers), 2))
+			r.msgs = r.newMsgs()
 		}
 		r.msgs = append(r.msgs, m)
 	}
@@ -404,7 +406,7 @@ func (r *raft) becomeLeader() {
 	r.setLead(r.id)
 	r.state = StateLeader
 	// The leader's own progress is replicate: it always has its own log.
-	pr := r.trk.Progress[r.id]
+	pr := r.progress(r.id)
 	pr.BecomeReplicate()
 	pr.RecentActive = true
 	// A configuration change not yet applied may sit anywhere in the tail
@@ -421,7 +423,7 @@ func (r *raft) becomeLeader() {
 // promotable reports whether this node may campaign: it is a voter of the
 // current configuration.
 func (r *raft) promotable() bool {
-	pr := r.trk.Progress[r.id]
+	pr := r.progress(r.id)
 	return pr != nil && !pr.IsLearner && !r.raftLog.hasNextOrInProgressSnapshot()
 }
 
@@ -582,7 +584,7 @@ func stepLeader(r *raft, m pb.Message) error {
 		return nil // a leader has nothing to forget
 	}
 	// The rest are answers from, or about, one peer.
-	pr := r.trk.Progress[m.From]
+	pr := r.progress(m.From)
 	if pr == nil {
 		r.logger.Debugf("%x ignores %s from %x: not in the configuration", r.id, m.Type, m.From)
 		return nil
@@ -795,6 +797,34 @@ func (r *raft) rebuildPeers() {
 	})
 }
 
+// progress returns the progress of peer id, or nil if id is not in the
+// configuration. It searches the sorted peers (a few cache lines) rather
+// than the progress map.
+func (r *raft) progress(id uint64) *tracker.Progress {
+	ps := r.peers
+	if len(ps) > 8 {
+		i, j := 0, len(ps)
+		for i < j {
+			h := int(uint(i+j) >> 1)
+			if ps[h].id < id {
+				i = h + 1
+			} else {
+				j = h
+			}
+		}
+		ps = ps[i:]
+		if len(ps) > 1 {
+			ps = ps[:1]
+		}
+	}
+	for i := range ps {
+		if ps[i].id == id {
+			return ps[i].pr
+		}
+	}
+	return nil
+}
+
 // options are the behaviour switches of Config that the protocol consults
 // after construction (kept instead of the whole Config: an idle group
 // should not carry what it never reads again).
@@ -804,5 +834,6 @@ type options struct {
 	disableProposalForwarding   bool
 	disableConfChangeValidation bool
 	stepDownOnRemoval           bool
+	recycleMessages             bool
 	readOnly                    ReadOnlyOption
 }

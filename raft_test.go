@@ -1784,3 +1784,22 @@ func randomizedSafetyRun(t *testing.T, seed int64, preVote, checkQuorum, compact
 
 // newTestRand returns a deterministic random source for randomized tests.
 func newTestRand(seed int64) *rand.Rand { return rand.New(rand.NewSource(seed)) }
+
+// raft.progress finds exactly the peers of the progress map, with the
+// linear search of small configurations and the binary search of large
+// ones.
+func TestRaftProgressLookup(t *testing.T) {
+	for _, n := range []int{1, 3, 8, 9, 17, 40} {
+		var ids []uint64
+		for i := 0; i < n; i++ {
+			ids = append(ids, uint64(3*i+2))
+		}
+		st := NewMemoryStorage()
+		require.NoError(t, st.ApplySnapshot(pb.Snapshot{Metadata: pb.SnapshotMetadata{Index: 1, Term: 1, ConfState: pb.ConfState{Voters: ids}}}))
+		r, err := newRaft(testConfig(ids[0], st))
+		require.NoError(t, err)
+		for id := uint64(0); id <= uint64(3*n+3); id++ {
+			require.Same(t, r.trk.Progress[id], r.progress(id), "%d peers, id %d", n, id)
+		}
+	}
+}

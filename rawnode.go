@@ -46,7 +46,9 @@ type Ready struct {
 	Snapshot pb.Snapshot
 	// CommittedEntries are to be applied to the state machine, in order.
 	CommittedEntries []pb.Entry
-	// Messages are to be sent to peers after step 1.
+	// Messages are to be sent to peers after step 1. The slice belongs to
+	// the application, unless Config.RecycleMessages is set: then it is
+	// valid until Advance (copy a Message to keep it).
 	Messages []pb.Message
 	// MustSync reports whether HardState and Entries must be written
 	// synchronously.
@@ -162,7 +164,7 @@ func (rn *RawNode) Step(m pb.Message) error {
 	if IsLocalMsg(m.Type) && !IsLocalMsgTarget(m.From) {
 		return ErrStepLocalMsg
 	}
-	if IsResponseMsg(m.Type) && !IsLocalMsgTarget(m.From) && rn.raft.trk.Progress[m.From] == nil {
+	if IsResponseMsg(m.Type) && !IsLocalMsgTarget(m.From) && rn.raft.progress(m.From) == nil {
 		return ErrStepPeerNotFound
 	}
 	return rn.raft.Step(m)
@@ -222,6 +224,9 @@ func (rn *RawNode) readyWithoutAccept() (Ready, []pb.Entry) {
 	// addressed to this node are stepped in Advance.
 	for _, m := range r.msgsAfterAppend {
 		if m.To != r.id {
+			if rd.Messages == nil {
+				rd.Messages = r.newMsgs()
+			}
 			rd.Messages = append(rd.Messages, m)
 		}
 	}
@@ -314,6 +319,7 @@ func (rn *RawNode) acceptReady(rd Ready, committed []pb.Entry) {
 			}
 		}
 	}
+	r.lendMsgs(rd.Messages)
 	r.msgs = nil
 	// msgsAfterAppend was copied (into Messages, stepsOnAdvance or the
 	// storage append's Responses): its array can be reused.
@@ -347,7 +353,8 @@ func (rn *RawNode) HasReady() bool {
 }
 
 // Advance tells the node that the application handled the last Ready:
-// persisted its writes and applied its committed entries.
+// persisted its writes and applied its committed entries. With
+// Config.RecycleMessages, rd.Messages must not be used after this call.
 //
 // Panics if AsyncStorageWrites is set: in that mode storage responses are
 // stepped instead.
@@ -356,6 +363,7 @@ func (rn *RawNode) Advance(rd Ready) {
 		panic("raft: Advance must not be called with AsyncStorageWrites")
 	}
 	r := rn.raft
+	r.recycleMsgs(rd.Messages)
 	if n := len(rd.Entries); n > 0 {
 		r.raftLog.stableTo(pbEntryID(&rd.Entries[n-1]))
 	}

@@ -63,7 +63,7 @@ func (r *raft) handlePropose(m pb.Message) error {
 		r.logger.Warningf("%x dropping empty proposal from %x", r.id, m.From)
 		return ErrProposalDropped
 	}
-	if pr := r.trk.Progress[r.id]; pr == nil || pr.IsLearner {
+	if pr := r.progress(r.id); pr == nil || pr.IsLearner {
 		// A leader that removed itself (without StepDownOnRemoval) serves
 		// out its term but accepts nothing new.
 		r.logger.Debugf("%x [term %d] dropping proposal: not a voter of the configuration", r.id, r.Term)
@@ -179,7 +179,7 @@ func (r *raft) sendAppendsUntilPaused(to uint64) {
 // when sendIfEmpty (to probe) or when the peer needs the commit index. It
 // reports whether it sent anything.
 func (r *raft) maybeSendAppend(to uint64, sendIfEmpty bool) bool {
-	pr := r.trk.Progress[to]
+	pr := r.progress(to)
 	if pr.IsPaused() {
 		return false
 	}
@@ -389,7 +389,7 @@ func (r *raft) restore(s pb.Snapshot) bool {
 	cs := s.Metadata.ConfState
 	if !containsID(cs.Voters, r.id) && !containsID(cs.Learners, r.id) &&
 		!containsID(cs.VotersOutgoing, r.id) && !containsID(cs.LearnersNext, r.id) {
-		if r.trk.Progress[r.id] != nil {
+		if r.progress(r.id) != nil {
 			r.logger.Warningf("%x ignores a snapshot whose configuration %s does not contain it", r.id, DescribeConfState(cs))
 			return false
 		}

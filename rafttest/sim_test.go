@@ -117,7 +117,8 @@ func TestSimKnownFindings(t *testing.T) {
 // loss, duplication, delay and crashing), bit 5 together with bit 1 a slow
 // apply thread with frequent compaction and membership changes (so that
 // snapshots arrive while conf changes wait for the apply thread, issue 7
-// part 2). Independently of these bits, a
+// part 2), bit 6 Config.RecycleMessages (which only sync storage writes
+// use). Independently of these bits, a
 // hash of the seed puts one seed in four in lease mode (simLeaseSeed):
 // lease reads under bounded clock drift, with more leadership transfers
 // and now and then a message delayed for several election timeouts; there
@@ -131,8 +132,9 @@ func simConfigForSeed(seed uint64, steps int) SimConfig {
 		cfg.AsyncStorageWrites = true
 	}
 	lease := simLeaseSeed(seed)
-	noPreVote, tight := seed&4 != 0, seed&8 != 0
+	noPreVote, tight, recycle := seed&4 != 0, seed&8 != 0, seed&64 != 0
 	cfg.ConfigOptions = func(c *raft.Config) {
+		c.RecycleMessages = recycle
 		if noPreVote {
 			c.PreVote, c.CheckQuorum = false, lease
 		}

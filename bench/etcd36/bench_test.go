@@ -35,7 +35,7 @@ const (
 // identical for all libraries. Limits whose zero value means different
 // things in different libraries are set explicitly.
 func config(id uint64, st *raft.MemoryStorage) *raft.Config {
-	return &raft.Config{
+	cfg := &raft.Config{
 		ID:                       id,
 		ElectionTick:             10,
 		HeartbeatTick:            1,
@@ -45,7 +45,15 @@ func config(id uint64, st *raft.MemoryStorage) *raft.Config {
 		MaxInflightMsgs:          maxInflight,
 		Logger:                   quiet{},
 	}
+	if tune != nil {
+		tune(cfg)
+	}
+	return cfg
 }
+
+// tune, if set, adjusts the configuration with options only one library
+// has (see tune_test.go of raftcore). Nil in the etcd variants.
+var tune func(*raft.Config)
 
 // quiet is a Logger that drops everything but panics.
 type quiet struct{}

@@ -250,7 +250,10 @@ func (n *Node) init() error {
 		CheckQuorum:               true,
 		PreVote:                   true,
 		StepDownOnRemoval:         true,
-		Logger:                    rlog,
+		// The transport copies each message into its peer queue before
+		// Send returns, so rd.Messages is free once we Advance.
+		RecycleMessages: true,
+		Logger:          rlog,
 	})
 	if err != nil {
 		return fmt.Errorf("kv: %w", err)
