@@ -116,7 +116,7 @@ func (r *raft) leaseValid() bool {
 		r.leadTransferee != None || r.timeoutNowSent {
 		return false
 	}
-	acked := uint64(r.trk.Voters.CommittedIndex(leaseAcks{l: &r.lease, self: r.id, now: r.ticks}))
+	acked := uint64(r.trk.Voters.CommittedIndex(leaseAcks{l: &r.rs().lease, self: r.id, now: r.ticks}))
 	if acked == 0 {
 		return false // no quorum has acknowledged any heartbeat yet
 	}
@@ -128,8 +128,9 @@ func (r *raft) leaseValid() bool {
 // lease heartbeat gets its own sequence number (shared with read rounds) so
 // that its answers can be traced to its send time.
 func (r *raft) newHeartbeatRound() []byte {
-	seq := r.readOnly.nextRound()
-	r.lease.recordSent(seq, r.ticks, r.electionTimeout)
+	rs := r.rs()
+	seq := rs.readOnly.nextRound()
+	rs.lease.recordSent(seq, r.ticks, r.electionTimeout)
 	return encodeReadSeq(seq)
 }
 
@@ -139,9 +140,10 @@ func (r *raft) handleRoundAck(m pb.Message) {
 	if !ok {
 		return
 	}
+	rs := r.rs()
 	if r.opts.readOnly == ReadOnlyLeaseBased {
-		r.lease.recvAck(m.From, seq)
+		rs.lease.recvAck(m.From, seq)
 	}
-	r.readOnly.recvAck(m.From, seq)
+	rs.readOnly.recvAck(m.From, seq)
 	r.releaseConfirmedReads()
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 
@@ -90,9 +91,9 @@ type raft struct {
 	// to take an array back to the pool on Advance (RecycleMessages).
 	msgsCarrier *msgArray
 
-	readStates []ReadState
-	readOnly   readOnly
-	lease      lease
+	// reads holds the state of ReadIndex and of the leader lease; nil
+	// until the node first needs it (see rs).
+	reads *readsState
 	// ticks counts every tick since the node started: the clock of the
 	// leader lease.
 	ticks uint64
@@ -117,9 +118,6 @@ type raft struct {
 	// snapToApply is a durable snapshot not yet handed to the apply thread
 	// (async storage writes only).
 	snapToApply *pb.Snapshot
-	// pendingReadIndex holds ReadIndex requests that arrived before the
-	// leader committed an entry of its own term (thesis §6.4 step 1).
-	pendingReadIndex []pb.Message
 
 	// pendingConfIndex is the log index of the latest configuration change
 	// the leader appended; a new one is refused until it is applied.
@@ -141,8 +139,6 @@ type raft struct {
 	randomizedElectionTimeout int
 
 	rand   *rand.Rand
-	tick   func()
-	step   func(r *raft, m pb.Message) error
 	logger Logger
 }
 
@@ -338,9 +334,17 @@ func (r *raft) reset(term uint64) {
 	r.trk.ResetVotes()
 	last := r.raftLog.lastIndex()
 	for _, p := range r.peers {
+		// Each Progress owns its window (confchange copies them): empty
+		// it for reuse rather than allocate one per peer and term.
+		in := p.pr.Inflights
+		if in == nil {
+			in = tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
+		} else {
+			in.FreeLE(math.MaxUint64)
+		}
 		*p.pr = tracker.Progress{
 			Next:      last + 1,
-			Inflights: tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes),
+			Inflights: in,
 			IsLearner: p.pr.IsLearner,
 		}
 		if p.id == r.id {
@@ -352,9 +356,11 @@ func (r *raft) reset(term uint64) {
 	r.timeoutNowSent = false
 	r.stepDownPending = false
 	r.uncommittedSize = 0
-	r.readOnly.reset()
-	r.lease.reset()
-	r.pendingReadIndex = nil
+	if rs := r.reads; rs != nil {
+		rs.readOnly.reset()
+		rs.lease.reset()
+		rs.pendingReadIndex = nil
+	}
 }
 
 func (r *raft) resetRandomizedElectionTimeout() {
@@ -362,9 +368,7 @@ func (r *raft) resetRandomizedElectionTimeout() {
 }
 
 func (r *raft) becomeFollower(term, lead uint64) {
-	r.step = stepFollower
 	r.reset(term)
-	r.tick = r.tickElection
 	r.setLead(lead)
 	r.state = StateFollower
 	r.logger.Infof("%x became follower at term %d", r.id, r.Term)
@@ -374,9 +378,7 @@ func (r *raft) becomeCandidate() {
 	if r.state == StateLeader {
 		panic(fmt.Sprintf("raft %x: leader cannot become candidate", r.id))
 	}
-	r.step = stepCandidate
 	r.reset(r.Term + 1)
-	r.tick = r.tickElection
 	r.setVote(r.id)
 	r.state = StateCandidate
 	r.logger.Infof("%x became candidate at term %d", r.id, r.Term)
@@ -388,9 +390,7 @@ func (r *raft) becomePreCandidate() {
 	if r.state == StateLeader {
 		panic(fmt.Sprintf("raft %x: leader cannot become pre-candidate", r.id))
 	}
-	r.step = stepCandidate
 	r.trk.ResetVotes()
-	r.tick = r.tickElection
 	r.lead = None
 	r.state = StatePreCandidate
 	r.logger.Infof("%x became pre-candidate at term %d", r.id, r.Term)
@@ -400,9 +400,7 @@ func (r *raft) becomeLeader() {
 	if r.state == StateFollower {
 		panic(fmt.Sprintf("raft %x: follower cannot become leader without an election", r.id))
 	}
-	r.step = stepLeader
 	r.reset(r.Term)
-	r.tick = r.tickHeartbeat
 	r.setLead(r.id)
 	r.state = StateLeader
 	// The leader's own progress is replicate: it always has its own log.
@@ -511,9 +509,28 @@ func (r *raft) Step(m pb.Message) error {
 	case pb.MsgStorageApplyResp:
 		r.handleStorageApplyResp(m)
 	default:
-		return r.step(r, m)
+		switch r.state {
+		case StateLeader:
+			return stepLeader(r, m)
+		case StateFollower:
+			return stepFollower(r, m)
+		default:
+			return stepCandidate(r, m)
+		}
 	}
 	return nil
+}
+
+// tick advances the node's clock by one tick: leaders count towards
+// heartbeats, everyone else towards an election. (A switch rather than a
+// function field: a method value would cost an allocation per role
+// change and a field per node.)
+func (r *raft) tick() {
+	if r.state == StateLeader {
+		r.tickHeartbeat()
+	} else {
+		r.tickElection()
+	}
 }
 
 // stepTerm compares the message's term with ours. It reports whether the
@@ -669,7 +686,8 @@ func stepFollower(r *raft, m pb.Message) error {
 			r.logger.Errorf("%x invalid MsgReadIndexResp from %x: %d entries", r.id, m.From, len(m.Entries))
 			return nil
 		}
-		r.readStates = append(r.readStates, ReadState{Index: m.Index, RequestCtx: m.Entries[0].Data})
+		rs := r.rs()
+		rs.readStates = append(rs.readStates, ReadState{Index: m.Index, RequestCtx: m.Entries[0].Data})
 	}
 	return nil
 }
@@ -823,6 +841,29 @@ func (r *raft) progress(id uint64) *tracker.Progress {
 		}
 	}
 	return nil
+}
+
+// readsState is the part of a node that serves reads: answered reads,
+// rounds of ReadIndex and the leader lease. It is allocated when a node
+// first serves a read or, with ReadOnlyLeaseBased, first leads, and then
+// kept (readOnly's sequence numbers must never restart): many groups of a
+// multi-raft host never read through raft, and should not carry it.
+type readsState struct {
+	// readStates are answered reads for the next Ready.
+	readStates []ReadState
+	readOnly   readOnly
+	lease      lease
+	// pendingReadIndex holds ReadIndex requests that arrived before the
+	// leader committed an entry of its own term (thesis §6.4 step 1).
+	pendingReadIndex []pb.Message
+}
+
+// rs returns the node's read state, allocating it on first use.
+func (r *raft) rs() *readsState {
+	if r.reads == nil {
+		r.reads = new(readsState)
+	}
+	return r.reads
 }
 
 // options are the behaviour switches of Config that the protocol consults

@@ -204,8 +204,8 @@ func (rn *RawNode) readyWithoutAccept() (Ready, []pb.Entry) {
 	if r.raftLog.hasNextUnstableSnapshot() {
 		rd.Snapshot = *r.raftLog.nextUnstableSnapshot()
 	}
-	if len(r.readStates) != 0 {
-		rd.ReadStates = r.readStates
+	if r.reads != nil && len(r.reads.readStates) != 0 {
+		rd.ReadStates = r.reads.readStates
 	}
 	rd.MustSync = rn.mustSync(rd)
 
@@ -325,7 +325,9 @@ func (rn *RawNode) acceptReady(rd Ready, committed []pb.Entry) {
 	// storage append's Responses): its array can be reused.
 	clear(r.msgsAfterAppend)
 	r.msgsAfterAppend = r.msgsAfterAppend[:0]
-	r.readStates = nil
+	if r.reads != nil {
+		r.reads.readStates = nil
+	}
 	r.raftLog.acceptUnstable()
 	r.snapToApply = nil
 	if n := len(committed); n > 0 {
@@ -349,7 +351,7 @@ func (rn *RawNode) HasReady() bool {
 		len(r.msgs) > 0 || len(r.msgsAfterAppend) > 0 ||
 		r.raftLog.hasNextUnstableEnts() ||
 		r.raftLog.hasNextCommittedEnts(rn.applyUnstableEntries()) ||
-		len(r.readStates) != 0
+		(r.reads != nil && len(r.reads.readStates) != 0)
 }
 
 // Advance tells the node that the application handled the last Ready:

@@ -133,7 +133,8 @@ func (r *raft) handleReadIndex(m pb.Message) {
 	if !r.committedEntryInCurrentTerm() {
 		// Until an entry of its term commits, a new leader does not know
 		// the true commit index (step 1 of §6.4); hold the request.
-		r.pendingReadIndex = append(r.pendingReadIndex, m)
+		rs := r.rs()
+		rs.pendingReadIndex = append(rs.pendingReadIndex, m)
 		return
 	}
 	r.startRead(m)
@@ -147,9 +148,10 @@ func (r *raft) startRead(m pb.Message) {
 		r.respondRead(m, r.raftLog.committed)
 		return
 	}
-	seq := r.readOnly.add(r.raftLog.committed, m)
+	rs := r.rs()
+	seq := rs.readOnly.add(r.raftLog.committed, m)
 	if r.opts.readOnly == ReadOnlyLeaseBased {
-		r.lease.recordSent(seq, r.ticks, r.electionTimeout)
+		rs.lease.recordSent(seq, r.ticks, r.electionTimeout)
 	}
 	r.bcastHeartbeatWithCtx(encodeReadSeq(seq))
 }
@@ -157,8 +159,9 @@ func (r *raft) startRead(m pb.Message) {
 // releaseConfirmedReads answers every request whose round a quorum has
 // confirmed.
 func (r *raft) releaseConfirmedReads() {
-	confirmed := uint64(r.trk.Voters.CommittedIndex(readAcks{ro: &r.readOnly, self: r.id}))
-	for _, rr := range r.readOnly.release(confirmed) {
+	ro := &r.rs().readOnly
+	confirmed := uint64(r.trk.Voters.CommittedIndex(readAcks{ro: ro, self: r.id}))
+	for _, rr := range ro.release(confirmed) {
 		r.respondRead(rr.req, rr.index)
 	}
 }
@@ -166,11 +169,11 @@ func (r *raft) releaseConfirmedReads() {
 // releasePendingReadIndex starts the requests held until the leader
 // committed an entry of its term.
 func (r *raft) releasePendingReadIndex() {
-	if len(r.pendingReadIndex) == 0 || !r.committedEntryInCurrentTerm() {
+	if r.reads == nil || len(r.reads.pendingReadIndex) == 0 || !r.committedEntryInCurrentTerm() {
 		return
 	}
-	pending := r.pendingReadIndex
-	r.pendingReadIndex = nil
+	pending := r.reads.pendingReadIndex
+	r.reads.pendingReadIndex = nil
 	for _, m := range pending {
 		r.startRead(m)
 	}
@@ -180,7 +183,8 @@ func (r *raft) releasePendingReadIndex() {
 // forwarded it.
 func (r *raft) respondRead(req pb.Message, index uint64) {
 	if req.From == None || req.From == r.id {
-		r.readStates = append(r.readStates, ReadState{Index: index, RequestCtx: req.Entries[0].Data})
+		rs := r.rs()
+		rs.readStates = append(rs.readStates, ReadState{Index: index, RequestCtx: req.Entries[0].Data})
 		return
 	}
 	r.send(pb.Message{To: req.From, Type: pb.MsgReadIndexResp, Index: index, Entries: req.Entries})

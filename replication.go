@@ -261,7 +261,11 @@ func (r *raft) bcastHeartbeat() {
 		r.bcastHeartbeatWithCtx(r.newHeartbeatRound())
 		return
 	}
-	r.bcastHeartbeatWithCtx(r.readOnly.lastRoundCtx())
+	var ctx []byte
+	if r.reads != nil {
+		ctx = r.reads.readOnly.lastRoundCtx()
+	}
+	r.bcastHeartbeatWithCtx(ctx)
 }
 
 func (r *raft) bcastHeartbeatWithCtx(ctx []byte) {

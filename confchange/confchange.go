@@ -125,7 +125,7 @@ func (c Changer) simple(ccs ...pb.ConfChangeSingle) (tracker.Config, tracker.Pro
 		return fail(fmt.Errorf("more than one voter changed without entering joint config: voters %s -> %s",
 			c.Tracker.Voters[0], cfg.Voters[0]))
 	}
-	return cfg, prs, nil
+	return nilEmptySets(cfg), prs, nil
 }
 
 // Describe writes ccs in the compact form of raftpb.ConfChangesToString,
@@ -282,7 +282,20 @@ func checkAndReturn(cfg tracker.Config, prs tracker.ProgressMap) (tracker.Config
 	if err := checkInvariants(cfg, prs); err != nil {
 		return fail(err)
 	}
-	return cfg, prs, nil
+	return nilEmptySets(cfg), prs, nil
+}
+
+// nilEmptySets returns cfg with its empty learner sets as nil maps. Most
+// configurations have no learners; nil maps read the same and cost an idle
+// group nothing.
+func nilEmptySets(cfg tracker.Config) tracker.Config {
+	if len(cfg.Learners) == 0 {
+		cfg.Learners = nil
+	}
+	if len(cfg.LearnersNext) == 0 {
+		cfg.LearnersNext = nil
+	}
+	return cfg
 }
 
 // fail is the result of a change that is refused.

@@ -130,8 +130,12 @@ func TestInputNotMutated(t *testing.T) {
 						cfg.Voters[i][99] = struct{}{}
 					}
 				}
-				cfg.Learners[98] = struct{}{}
-				cfg.LearnersNext[97] = struct{}{}
+				if cfg.Learners != nil {
+					cfg.Learners[98] = struct{}{}
+				}
+				if cfg.LearnersNext != nil {
+					cfg.LearnersNext[97] = struct{}{}
+				}
 				prs[96] = &tracker.Progress{}
 				require.Equal(t, before, start.tr, "input shares memory with the result")
 			})
@@ -303,4 +307,20 @@ func TestCheckInvariants(t *testing.T) {
 	// not a valid result.
 	require.NoError(t, checkConsistent(tracker.Config{}, nil))
 	require.EqualError(t, checkInvariants(tracker.Config{}, nil), "removed all voters")
+}
+
+// Results without learners carry nil learner sets: an idle group should not
+// hold two empty maps.
+func TestEmptyLearnerSetsAreNil(t *testing.T) {
+	c := Changer{Tracker: tracker.MakeProgressTracker(10, 0), LastIndex: 5}
+	cfg, prs, err := c.Simple(pb.ConfChangeSingle{Type: pb.ConfChangeAddNode, NodeID: 1})
+	require.NoError(t, err)
+	require.Nil(t, cfg.Learners)
+	require.Nil(t, cfg.LearnersNext)
+
+	c.Tracker.Config, c.Tracker.Progress = cfg, prs
+	cfg, _, err = c.Simple(pb.ConfChangeSingle{Type: pb.ConfChangeAddLearnerNode, NodeID: 2})
+	require.NoError(t, err)
+	require.Len(t, cfg.Learners, 1)
+	require.Nil(t, cfg.LearnersNext)
 }

@@ -1,9 +1,11 @@
 // Package confchange computes membership changes of a raft group: given the
 // current configuration (a tracker.ProgressTracker) and a change, it returns
 // the new configuration and progress map, or an error saying why the change
-// is not allowed. It is pure: it never modifies its input, keeps no state,
-// does no I/O, and does not know about logs or terms. The raft core decides
-// when a change takes effect; this package only decides what it is.
+// is not allowed. In a result, empty learner sets are nil maps, and so is
+// the outgoing half of a configuration that is not joint. The package is
+// pure: it never modifies its input, keeps no state, does no I/O, and does
+// not know about logs or terms. The raft core decides when a change takes
+// effect; this package only decides what it is.
 //
 // # The two ways to change membership
 //
