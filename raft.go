@@ -454,10 +454,18 @@ func (r *raft) tickHeartbeat() {
 				r.logger.Debugf("%x error checking quorum: %v", r.id, err)
 			}
 		}
-		// A transfer that did not finish within an election timeout is
-		// abandoned, so that proposals flow again.
-		if r.state == StateLeader && r.leadTransferee != None {
-			r.abortLeaderTransfer()
+		if r.state == StateLeader {
+			// A transfer that did not finish within an election timeout
+			// is abandoned, so that proposals flow again.
+			if r.leadTransferee != None {
+				r.abortLeaderTransfer()
+			}
+			// Windows that grew during a burst need not stay grown.
+			for _, p := range r.peers {
+				if p.pr.Inflights != nil {
+					p.pr.Inflights.ReleaseIfEmpty()
+				}
+			}
 		}
 	}
 	if r.state != StateLeader {

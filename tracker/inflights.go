@@ -136,6 +136,21 @@ func (in *Inflights) Full() bool {
 // Count returns the number of in-flight messages.
 func (in *Inflights) Count() int { return in.count }
 
+// idleBufferKeep is the largest buffer ReleaseIfEmpty keeps: a few slots
+// cost less than growing them again.
+const idleBufferKeep = 8
+
+// ReleaseIfEmpty lets go of the buffer when nothing is in flight and it has
+// grown beyond a few slots, so that a follower that once received a burst
+// (a catch-up fills a window of MaxInflightMsgs) does not keep a full-size
+// buffer while its group is idle. Add grows it again when needed. A leader
+// calls it once per election timeout.
+func (in *Inflights) ReleaseIfEmpty() {
+	if in.count == 0 && len(in.buffer) > idleBufferKeep {
+		in.buffer, in.start = nil, 0
+	}
+}
+
 // reset empties the window, keeping the buffer for reuse.
 func (in *Inflights) reset() {
 	in.start, in.count, in.bytes = 0, 0, 0
