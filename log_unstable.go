@@ -48,6 +48,12 @@ type unstable struct {
 	// Invariant: offset <= offsetInProgress <= offset+len(entries).
 	offsetInProgress uint64
 
+	// expectedLast is an index the log is known to be heading for: the
+	// commit index of the leader's latest append, whose entries are on
+	// their way when this node is behind. It is only a hint for sizing a
+	// reallocated array (see grow) and may be stale.
+	expectedLast uint64
+
 	logger Logger
 }
 
@@ -234,6 +240,9 @@ func (u *unstable) truncateAndAppend(ents []pb.Entry) {
 	case from == next:
 		// A plain append. Writing past len(entries) is safe since nothing
 		// handed out extends beyond it.
+		if need := len(u.entries) + len(ents); need > cap(u.entries) {
+			u.grow(need)
+		}
 		u.entries = append(u.entries, ents...)
 	case from <= u.offset:
 		if u.snapshot != nil {
@@ -259,6 +268,27 @@ func (u *unstable) truncateAndAppend(ents []pb.Entry) {
 		u.logger.Panicf("appending entries from index %d would leave a gap after unstable index %d",
 			from, next-1)
 	}
+}
+
+// grow moves entries into a fresh array with room for at least need
+// entries. Several appends between two Readys happen when a lagging
+// follower receives a burst of MsgApps (up to MaxInflightMsgs of them, each
+// up to MaxSizePerMsg); the runtime's growth of large slices (1.25x) would
+// copy the accumulated entries again for almost every message. So the array
+// at least doubles, and when the leader's commit index says more entries
+// are coming, it takes room for them too, up to four times need: a bogus
+// or distant hint costs at most that much spare room, and growth stays
+// geometric for followers very far behind.
+func (u *unstable) grow(need int) {
+	c := 2 * need
+	if u.expectedLast >= u.offset {
+		if want := u.expectedLast - u.offset + 1; want > uint64(c) {
+			c = int(min(want, 4*uint64(need)))
+		}
+	}
+	fresh := make([]pb.Entry, len(u.entries), c)
+	copy(fresh, u.entries)
+	u.entries = fresh
 }
 
 // slice returns the unstable entries with indexes in [lo, hi), capped at

@@ -299,3 +299,30 @@ func TestUnstableSlice(t *testing.T) {
 		})
 	}
 }
+
+func TestUnstableGrowsForBurstOfAppends(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		expectedLast uint64
+		wantCap      int
+	}{
+		{"no hint: doubles", 0, 2 * 200},
+		{"hint within reach", 700, 700},
+		{"distant hint: at most four times", 1 << 40, 4 * 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := newTestUnstable(nil, false, 1, 0)
+			u.expectedLast = tt.expectedLast
+			first := idsFrom(1, make([]uint64, 100)...)
+			u.truncateAndAppend(first)
+			handedOut := u.nextEntries()
+			u.acceptInProgress()
+			u.truncateAndAppend(idsFrom(101, make([]uint64, 100)...))
+			require.Equal(t, tt.wantCap, cap(u.entries))
+			require.Len(t, u.entries, 200)
+			require.Equal(t, len(handedOut), cap(handedOut), "handed out slices stay capped")
+			require.Equal(t, idsFrom(1, make([]uint64, 100)...), first, "the caller's array is not written")
+			checkUnstableInvariants(t, &u)
+		})
+	}
+}

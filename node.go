@@ -146,7 +146,7 @@ func (n *node) run() {
 		// awaits Advance, nothing new is offered.
 		readyc = nil
 		if advancec == nil && n.rn.HasReady() {
-			rd, committed = n.rn.readyWithoutAccept()
+			committed = n.rn.readyWithoutAccept(&rd)
 			readyc = n.readyc
 		}
 		if lead != r.lead {
@@ -182,7 +182,7 @@ func (n *node) run() {
 		case <-n.tickc:
 			n.rn.Tick()
 		case readyc <- rd:
-			n.rn.acceptReady(rd, committed)
+			n.rn.acceptReady(&rd, committed)
 			if !n.rn.asyncStorageWrites {
 				advancec = n.advancec
 			}

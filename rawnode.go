@@ -177,19 +177,21 @@ func (rn *RawNode) Step(m pb.Message) error {
 // Panics if called again before Advance while the previous Ready still
 // holds acknowledgements waiting for its writes: continuing would count
 // writes that may not be durable.
-func (rn *RawNode) Ready() Ready {
-	rd, committed := rn.readyWithoutAccept()
-	rn.acceptReady(rd, committed)
+func (rn *RawNode) Ready() (rd Ready) {
+	// Ready is large (it embeds a Snapshot); the helpers fill and read it
+	// in place rather than copying it at every call.
+	committed := rn.readyWithoutAccept(&rd)
+	rn.acceptReady(&rd, committed)
 	return rd
 }
 
-// readyWithoutAccept builds a Ready without committing the node to it. It
-// also returns the committed entries handed out, which travel in a
-// MsgStorageApply with async storage writes.
-func (rn *RawNode) readyWithoutAccept() (Ready, []pb.Entry) {
+// readyWithoutAccept builds a Ready in rd (overwriting it) without
+// committing the node to it. It returns the committed entries handed out,
+// which travel in a MsgStorageApply with async storage writes.
+func (rn *RawNode) readyWithoutAccept(rd *Ready) []pb.Entry {
 	r := rn.raft
 	committed := r.raftLog.nextCommittedEnts(rn.applyUnstableEntries())
-	rd := Ready{
+	*rd = Ready{
 		Entries:          r.raftLog.nextUnstableEnts(),
 		CommittedEntries: committed,
 		Messages:         r.msgs,
@@ -217,7 +219,7 @@ func (rn *RawNode) readyWithoutAccept() (Ready, []pb.Entry) {
 			rd.Messages = append(rd.Messages, rn.storageApplyMsg(r.snapToApply, rd.CommittedEntries))
 		}
 		rd.Entries, rd.HardState, rd.Snapshot, rd.CommittedEntries = nil, pb.HardState{}, pb.Snapshot{}, nil
-		return rd, committed
+		return committed
 	}
 	// Synchronous writes: the application persists before it sends, so the
 	// messages that wait for durability go out with the rest; those
@@ -230,12 +232,12 @@ func (rn *RawNode) readyWithoutAccept() (Ready, []pb.Entry) {
 			rd.Messages = append(rd.Messages, m)
 		}
 	}
-	return rd, committed
+	return committed
 }
 
 // mustSync reports whether the Ready's writes must be durable before its
 // messages go out: the vote and term always, and entries.
-func (rn *RawNode) mustSync(rd Ready) bool {
+func (rn *RawNode) mustSync(rd *Ready) bool {
 	return MustSync(rn.raft.hardState(), rn.prevHardSt, len(rd.Entries)) || !IsEmptySnap(rd.Snapshot)
 }
 
@@ -243,14 +245,14 @@ func (rn *RawNode) mustSync(rd Ready) bool {
 // are durable: in sync mode Ready orders persistence before application.
 func (rn *RawNode) applyUnstableEntries() bool { return !rn.asyncStorageWrites }
 
-func (rn *RawNode) needStorageAppend(rd Ready) bool {
+func (rn *RawNode) needStorageAppend(rd *Ready) bool {
 	return len(rd.Entries) > 0 || !IsEmptyHardState(rd.HardState) || !IsEmptySnap(rd.Snapshot) ||
 		len(rn.raft.msgsAfterAppend) > 0
 }
 
 // storageAppendMsg builds the append thread's work: persist the hard state,
 // entries and snapshot, then deliver the responses.
-func (rn *RawNode) storageAppendMsg(rd Ready) pb.Message {
+func (rn *RawNode) storageAppendMsg(rd *Ready) pb.Message {
 	r := rn.raft
 	m := pb.Message{
 		Type:    pb.MsgStorageAppend,
@@ -303,7 +305,7 @@ func (rn *RawNode) storageApplyMsg(snap *pb.Snapshot, ents []pb.Entry) pb.Messag
 }
 
 // acceptReady commits the node to having handed out rd.
-func (rn *RawNode) acceptReady(rd Ready, committed []pb.Entry) {
+func (rn *RawNode) acceptReady(rd *Ready, committed []pb.Entry) {
 	r := rn.raft
 	if rd.SoftState != nil {
 		rn.prevSoftSt = *rd.SoftState
@@ -385,7 +387,16 @@ func (rn *RawNode) Advance(rd Ready) {
 	clear(steps)
 	rn.stepsOnAdvance = steps[:0]
 	if n := len(rd.CommittedEntries); n > 0 {
-		r.appliedTo(rd.CommittedEntries[n-1].Index, entsSize(rd.CommittedEntries))
+		last := rd.CommittedEntries[n-1].Index
+		// When this Ready's entries end where those handed out end, every
+		// entry handed out is now applied, and what they weigh is all of
+		// applyingEntsSize: no need to walk a possibly long list of
+		// entries to measure it again.
+		size := r.raftLog.applyingEntsSize
+		if last != r.raftLog.applying {
+			size = entsSize(rd.CommittedEntries)
+		}
+		r.appliedTo(last, size)
 	}
 }
 

@@ -305,6 +305,7 @@ func (r *raft) handleAppendEntries(m pb.Message) {
 		r.send(pb.Message{To: m.From, Type: pb.MsgAppResp, Index: r.raftLog.committed})
 		return
 	}
+	r.raftLog.unstable.expectedLast = m.Commit
 	lastNew, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Entries)
 	if err != nil {
 		r.logger.Errorf("%x [term %d] drops MsgApp from %x: %v", r.id, r.Term, m.From, err)

@@ -101,6 +101,10 @@ type MemoryStorage struct {
 	// Invariant: len(ents) >= 1, and ents[i].Index == ents[0].Index+i.
 	// Invariant: ents[0].Index >= snapshot.Metadata.Index.
 	ents []pb.Entry
+	// regrowTo is the length ents had before the last Compact: a log that
+	// is compacted periodically grows back to about that length, and grow
+	// takes room for it at once.
+	regrowTo int
 }
 
 // NewMemoryStorage returns an empty MemoryStorage: no entries, an empty
@@ -264,8 +268,21 @@ func (ms *MemoryStorage) Compact(compactIndex uint64) error {
 	ents := make([]pb.Entry, 1, uint64(len(ms.ents))-i)
 	ents[0] = pb.Entry{Index: ms.ents[i].Index, Term: ms.ents[i].Term}
 	ents = append(ents, ms.ents[i+1:]...)
+	ms.regrowTo = len(ms.ents)
 	ms.ents = ents
 	return nil
+}
+
+// grow moves ents into a fresh array with room for at least need entries.
+// Appends usually come one Ready at a time, a few entries each; the
+// runtime grows large slices by only 1.25x, which would copy the whole log
+// again every few appends. So the array doubles, and after a Compact it
+// goes straight back to the length the log had before (see regrowTo).
+func (ms *MemoryStorage) grow(need int) {
+	c := max(need, 2*len(ms.ents), ms.regrowTo)
+	ents := make([]pb.Entry, len(ms.ents), c)
+	copy(ents, ms.ents)
+	ms.ents = ents
 }
 
 // Append adds entries to the log. The entries must be contiguous and start
@@ -311,6 +328,9 @@ func (ms *MemoryStorage) Append(entries []pb.Entry) error {
 	case offset == uint64(len(ms.ents)):
 		// Writing past the current length never touches memory a reader
 		// holds: Entries caps returned slices at their length.
+		if need := len(ms.ents) + len(entries); need > cap(ms.ents) {
+			ms.grow(need)
+		}
 		ms.ents = append(ms.ents, entries...)
 	default:
 		return fmt.Errorf("missing log entries: last index %d, appending at %d",

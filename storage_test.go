@@ -461,3 +461,18 @@ func TestMemoryStorageRandomized(t *testing.T) {
 		})
 	}
 }
+
+func TestMemoryStorageRegrowsAfterCompact(t *testing.T) {
+	ms := NewMemoryStorage()
+	for i := uint64(1); i <= 100; i++ {
+		require.NoError(t, ms.Append(idsFrom(i, 1)))
+	}
+	held, err := ms.Entries(91, 101, noLimit)
+	require.NoError(t, err)
+	require.NoError(t, ms.Compact(90))
+	require.Equal(t, 11, cap(ms.ents), "compaction keeps no spare room")
+	require.NoError(t, ms.Append(idsFrom(101, 2)))
+	require.GreaterOrEqual(t, cap(ms.ents), 101, "the next growth makes room for the length before compaction")
+	require.Equal(t, idsFrom(91, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1), held)
+	require.Equal(t, idsFrom(91, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2), ms.ents[1:])
+}
