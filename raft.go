@@ -317,7 +317,9 @@ func (r *raft) send(m pb.Message) {
 			panic(fmt.Sprintf("raft %x: %s addressed to itself", r.id, m.Type))
 		}
 		if r.msgs == nil {
-			r.msgs = r.newMsgs()
+			// Broadcasts are the common case: one allocation for all
+			// peers instead of a growing series.
+			r.msgs = r.newMsgs(max(len(r.peers)-1, 1))
 		}
 		r.msgs = append(r.msgs, m)
 	}

@@ -227,7 +227,7 @@ func (rn *RawNode) readyWithoutAccept(rd *Ready) []pb.Entry {
 	for _, m := range r.msgsAfterAppend {
 		if m.To != r.id {
 			if rd.Messages == nil {
-				rd.Messages = r.newMsgs()
+				rd.Messages = r.newMsgs(len(r.msgsAfterAppend))
 			}
 			rd.Messages = append(rd.Messages, m)
 		}

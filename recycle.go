@@ -25,10 +25,9 @@ type msgArray struct{ msgs []pb.Message }
 var msgArrays sync.Pool
 
 // newMsgs returns an empty slice for the messages of the next Ready: a
-// recycled array when RecycleMessages allows, else a new one sized for a
-// broadcast (the common case: one allocation for all peers instead of a
-// growing series).
-func (r *raft) newMsgs() []pb.Message {
+// recycled array when RecycleMessages allows, else a new one with room for
+// n messages.
+func (r *raft) newMsgs(n int) []pb.Message {
 	// A carrier already held waits for the array of a Ready not yet
 	// advanced; it cannot carry a second one.
 	if r.opts.recycleMessages && r.msgsCarrier == nil {
@@ -39,7 +38,7 @@ func (r *raft) newMsgs() []pb.Message {
 			return msgs
 		}
 	}
-	return make([]pb.Message, 0, max(len(r.peers), 2))
+	return make([]pb.Message, 0, n)
 }
 
 // lendMsgs records the messages of an accepted Ready, to take their array
