@@ -1803,3 +1803,35 @@ func TestRaftProgressLookup(t *testing.T) {
 		}
 	}
 }
+
+// raft.committedIndex, computed from the peer slice, agrees with the
+// tracker's quorum computation for random configurations (with learners,
+// joint or not) and random Match values.
+func TestRaftCommittedIndexMatchesTracker(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for iter := 0; iter < 2000; iter++ {
+		var cs pb.ConfState
+		ids := rng.Perm(20)
+		nv := 1 + rng.Intn(9)
+		for _, id := range ids[:nv] {
+			cs.Voters = append(cs.Voters, uint64(id+1))
+		}
+		for _, id := range ids[nv : nv+rng.Intn(4)] {
+			cs.Learners = append(cs.Learners, uint64(id+1))
+		}
+		if rng.Intn(4) == 0 {
+			// Joint: the outgoing half shares some voters.
+			for _, id := range ids[:1+rng.Intn(nv)] {
+				cs.VotersOutgoing = append(cs.VotersOutgoing, uint64(id+1))
+			}
+		}
+		st := NewMemoryStorage()
+		require.NoError(t, st.ApplySnapshot(pb.Snapshot{Metadata: pb.SnapshotMetadata{Index: 1, Term: 1, ConfState: cs}}))
+		r, err := newRaft(testConfig(cs.Voters[0], st))
+		require.NoError(t, err, "%v", cs)
+		for _, p := range r.peers {
+			p.pr.Match = uint64(rng.Intn(10))
+		}
+		require.Equal(t, r.trk.Committed(), r.committedIndex(), "%s", DescribeConfState(cs))
+	}
+}

@@ -281,11 +281,39 @@ func (r *raft) bcastHeartbeatWithCtx(ctx []byte) {
 	}
 }
 
+// committedIndex is trk.Committed, computed from the sorted peer slice when
+// the configuration is not joint: the voters are then exactly the peers
+// that are not learners (confchange's invariants), and a walk of the
+// progress map, most of the cost for small groups, is not needed.
+func (r *raft) committedIndex() uint64 {
+	var stk [16]uint64
+	if len(r.trk.Voters[1]) > 0 || len(r.peers) > len(stk) {
+		return r.trk.Committed()
+	}
+	n := 0
+	for _, p := range r.peers {
+		if !p.pr.IsLearner {
+			// Insertion sort, ascending.
+			i := n
+			for ; i > 0 && stk[i-1] > p.pr.Match; i-- {
+				stk[i] = stk[i-1]
+			}
+			stk[i] = p.pr.Match
+			n++
+		}
+	}
+	if n == 0 {
+		return r.trk.Committed() // no voters: the quorum package's answer
+	}
+	// The highest index that a majority (n/2+1 voters) has reached.
+	return stk[n-(n/2+1)]
+}
+
 // maybeCommit advances the commit index to what a quorum has acknowledged,
 // if that entry is of the current term (Raft paper §5.4.2). It reports
 // whether the commit index moved.
 func (r *raft) maybeCommit() bool {
-	c := r.trk.Committed()
+	c := r.committedIndex()
 	if c <= r.raftLog.committed {
 		return false
 	}
