@@ -4,7 +4,7 @@
 # every round (A B C, then C B A, ...), and prints benchstat's medians and a
 # table of ratios against etcd v3.6.
 #
-#   bench/compare.sh                 # 8 rounds, about 5 minutes on 2 cores
+#   bench/compare.sh                 # 8 rounds, about 3 minutes on 2 cores
 #   ROUNDS=10 bench/compare.sh       # more rounds
 #   SCALE=0.2 ROUNDS=2 bench/compare.sh   # a quick look (iteration counts x0.2)
 #   NO37=1 bench/compare.sh          # skip etcd v3.7
