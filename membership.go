@@ -79,6 +79,14 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 	ok := pr != nil
 	r.isLearner = ok && pr.IsLearner
 
+	if (!ok || r.isLearner) && (r.state == StateCandidate || r.state == StatePreCandidate) {
+		// A campaign can outlive the node's membership: committed entries
+		// are applied while it runs, and one of them may remove this node
+		// (or make it a learner). Winning would make a leader that is not
+		// a voter and tracks no progress of its own; give it up.
+		r.logger.Infof("%x is no longer a voter of %s; abandons its campaign", r.id, r.trk.Config)
+		r.becomeFollower(r.Term, None)
+	}
 	if (!ok || r.isLearner) && r.state == StateLeader {
 		// This leader is no longer a voter. It has replicated the change
 		// to a quorum of the new configuration (that committed it).

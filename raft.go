@@ -505,6 +505,9 @@ func (r *raft) Step(m pb.Message) error {
 	if ok, err := r.stepTerm(m); !ok {
 		return err
 	}
+	if m.Type == pb.MsgVoteResp || m.Type == pb.MsgPreVoteResp {
+		r.learnCommit(m)
+	}
 	switch m.Type {
 	case pb.MsgHup:
 		if r.opts.preVote {
@@ -585,7 +588,7 @@ func (r *raft) stepTerm(m pb.Message) (bool, error) {
 			r.send(pb.Message{To: m.From, Type: pb.MsgAppResp})
 		case m.Type == pb.MsgPreVote:
 			// Reject with our term so the pre-candidate catches up.
-			r.send(pb.Message{To: m.From, Term: r.Term, Type: pb.MsgPreVoteResp, Reject: true})
+			r.send(r.voteResp(m.From, r.Term, pb.MsgPreVoteResp, true))
 		default:
 			r.logger.Debugf("%x [term %d] ignores %s from %x at lower term %d", r.id, r.Term, m.Type, m.From, m.Term)
 		}

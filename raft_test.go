@@ -1835,3 +1835,79 @@ func TestRaftCommittedIndexMatchesTracker(t *testing.T) {
 		require.Equal(t, r.trk.Committed(), r.committedIndex(), "%s", DescribeConfState(cs))
 	}
 }
+
+// A vote response reports the responder's commit index as an entry ID
+// (Index, LogTerm). A node whose log holds that very entry learns that it
+// is committed; a different term there, an index beyond its log, or a
+// lower index teach it nothing.
+func TestVoteResponseTeachesCommit(t *testing.T) {
+	st := newTestStorage(t, []uint64{1, 2, 3})
+	require.NoError(t, st.Append([]pb.Entry{{Index: 2, Term: 2}, {Index: 3, Term: 2}, {Index: 4, Term: 2}, {Index: 5, Term: 2}}))
+	require.NoError(t, st.SetHardState(pb.HardState{Term: 2, Commit: 1}))
+	rn, err := NewRawNode(testConfig(1, st))
+	require.NoError(t, err)
+	require.NoError(t, rn.Campaign())
+	r := rn.raft
+	require.Equal(t, StateCandidate, r.state)
+	resp := func(from, index, logTerm uint64) pb.Message {
+		return pb.Message{Type: pb.MsgVoteResp, From: from, To: 1, Term: r.Term, Reject: true, Index: index, LogTerm: logTerm}
+	}
+	require.NoError(t, rn.Step(resp(2, 4, 3)))
+	require.Equal(t, uint64(1), r.raftLog.committed, "learned from an entry of another term")
+	require.NoError(t, rn.Step(resp(2, 9, 2)))
+	require.Equal(t, uint64(1), r.raftLog.committed, "learned from an index beyond the log")
+	require.NoError(t, rn.Step(resp(3, 4, 2)))
+	require.Equal(t, uint64(4), r.raftLog.committed)
+	require.NoError(t, rn.Step(resp(3, 3, 2)))
+	require.Equal(t, uint64(4), r.raftLog.committed, "the commit index went back")
+	rd := rn.Ready()
+	require.Equal(t, uint64(4), rd.HardState.Commit)
+	require.Len(t, rd.CommittedEntries, 3)
+
+	// The answering side: a vote response carries the voter's committed
+	// entry, whether it grants or rejects.
+	st2 := newTestStorage(t, []uint64{1, 2, 3})
+	voter, err := NewRawNode(testConfig(2, st2))
+	require.NoError(t, err)
+	for _, last := range []uint64{1, 0} { // up to date: granted; behind: rejected
+		require.NoError(t, voter.Step(pb.Message{Type: pb.MsgVote, From: 1, To: 2, Term: 2, LogTerm: last, Index: 1}))
+	}
+	rd = voter.Ready()
+	var got []string
+	for _, m := range append(rd.Messages, voter.stepsOnAdvance...) {
+		if m.Type == pb.MsgVoteResp {
+			got = append(got, fmt.Sprintf("reject=%t log=%d/%d", m.Reject, m.LogTerm, m.Index))
+		}
+	}
+	require.Equal(t, []string{"reject=false log=1/1", "reject=true log=1/1"}, got)
+}
+
+// A candidate that applies its own removal during its campaign gives the
+// campaign up: counting the remaining votes under the new configuration
+// could otherwise elect a leader that is not a member.
+func TestCandidateRemovedDuringCampaignGivesUp(t *testing.T) {
+	st := newTestStorage(t, []uint64{1, 2, 3, 4, 5})
+	cc := pb.ConfChangeV2{Changes: []pb.ConfChangeSingle{{Type: pb.ConfChangeRemoveNode, NodeID: 1}}}
+	data, err := cc.Marshal()
+	require.NoError(t, err)
+	require.NoError(t, st.Append([]pb.Entry{{Index: 2, Term: 2, Type: pb.EntryConfChangeV2, Data: data}}))
+	require.NoError(t, st.SetHardState(pb.HardState{Term: 2, Commit: 1}))
+	rn, err := NewRawNode(testConfig(1, st))
+	require.NoError(t, err)
+	require.NoError(t, rn.Campaign())
+	persist(t, rn, st)
+	require.Equal(t, StateCandidate, rn.raft.state)
+	term := rn.raft.Term
+
+	// A rejection teaches the node that its removal is committed; it
+	// applies it.
+	require.NoError(t, rn.Step(pb.Message{Type: pb.MsgVoteResp, From: 2, To: 1, Term: term, Reject: true, Index: 2, LogTerm: 2}))
+	persist(t, rn, st)
+	require.Equal(t, StateFollower, rn.raft.state)
+
+	// Grants from a majority of the new configuration change nothing.
+	for _, id := range []uint64{3, 4, 5} {
+		require.NoError(t, rn.Step(pb.Message{Type: pb.MsgVoteResp, From: id, To: 1, Term: term}))
+	}
+	require.Equal(t, StateFollower, rn.raft.state)
+}

@@ -52,19 +52,22 @@ var knownFailingSeeds = map[uint64]string{}
 var simKnownFindings = []struct {
 	seed   uint64
 	steps  int
+	lease  bool   // force lease mode
 	drift  int    // MaxDriftPercent (0: default)
 	faults string // -sim.faults overrides
 	want   SimInvariant
 	open   bool
 	desc   string
 }{
-	{1390, 1000, 0, "", InvLease, false,
+	{1390, 1000, true, 0, "", InvLease, false,
 		"F2: a leader resumes lease reads when its transfer is abandoned, though the MsgTimeoutNow it sent still makes the transferee campaign past everyone's stickiness"},
-	{110, 1500, 10, "Transfer=0.03,LongDelay=0.01,MaxLongDelay=50", InvLease, false,
+	{110, 1500, true, 10, "Transfer=0.03,LongDelay=0.01,MaxLongDelay=50", InvLease, false,
 		"F2 (via campaignAfterApply: the transferee campaigns once it applied its conf changes, after the leader gave up the transfer)"},
-	{1896, 1000, 0, "", InvLiveness, false,
+	{1896, 1000, true, 0, "", InvLiveness, false,
 		"F3: a leader that removes itself steps down while the remaining voter lags; the removed nodes' longer logs refuse it every vote"},
-	{584, 1500, 0, "Transfer=0.05,LongDelay=0.03,MaxLongDelay=50", InvLiveness, false, "F3"},
+	{584, 1500, true, 0, "Transfer=0.05,LongDelay=0.03,MaxLongDelay=50", InvLiveness, false, "F3"},
+	{3826, 1000, false, 0, "", InvLiveness, false,
+		"F4: a node that missed the commit of its cluster's shrinking campaigns under the old configuration, whose removed members have longer logs; fixed by learning the commit index from vote responses"},
 }
 
 // TestSimKnownFindings replays the runs of simKnownFindings.
@@ -72,7 +75,9 @@ func TestSimKnownFindings(t *testing.T) {
 	for _, kf := range simKnownFindings {
 		t.Run(fmt.Sprint("seed=", kf.seed), func(t *testing.T) {
 			cfg := simConfigForSeed(kf.seed, kf.steps)
-			cfg.LeaseReads, cfg.MaxDriftPercent = true, kf.drift
+			if kf.lease {
+				cfg.LeaseReads, cfg.MaxDriftPercent = true, kf.drift
+			}
 			if kf.faults != "" {
 				f := DefaultSimFaults()
 				if cfg.Faults != nil {
@@ -88,7 +93,10 @@ func TestSimKnownFindings(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = s.Run()
-			replay := fmt.Sprintf("go test ./rafttest -run 'TestSim$' -sim.seed=%d -sim.steps=%d -sim.lease", kf.seed, kf.steps)
+			replay := fmt.Sprintf("go test ./rafttest -run 'TestSim$' -sim.seed=%d -sim.steps=%d", kf.seed, kf.steps)
+			if kf.lease {
+				replay += " -sim.lease"
+			}
 			if kf.drift != 0 {
 				replay += fmt.Sprintf(" -sim.drift=%d", kf.drift)
 			}
