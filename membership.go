@@ -73,6 +73,7 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 	r.trk.Config = cfg
 	r.trk.Progress = prs
 	r.rebuildPeers()
+	r.dropIdleWindows()
 	r.logger.Infof("%x switched to configuration %s", r.id, r.trk.Config)
 	cs := r.trk.ConfState()
 	pr := r.progress(r.id)

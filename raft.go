@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"sync/atomic"
 
@@ -336,17 +335,9 @@ func (r *raft) reset(term uint64) {
 	r.trk.ResetVotes()
 	last := r.raftLog.lastIndex()
 	for _, p := range r.peers {
-		// Each Progress owns its window (confchange copies them): empty
-		// it for reuse rather than allocate one per peer and term.
-		in := p.pr.Inflights
-		if in == nil {
-			in = tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
-		} else {
-			in.FreeLE(math.MaxUint64)
-		}
+		// No window: maybeSendAppend makes one when it pipelines.
 		*p.pr = tracker.Progress{
 			Next:      last + 1,
-			Inflights: in,
 			IsLearner: p.pr.IsLearner,
 		}
 		if p.id == r.id {
@@ -462,12 +453,7 @@ func (r *raft) tickHeartbeat() {
 			if r.leadTransferee != None {
 				r.abortLeaderTransfer()
 			}
-			// Windows that grew during a burst need not stay grown.
-			for _, p := range r.peers {
-				if p.pr.Inflights != nil {
-					p.pr.Inflights.ReleaseIfEmpty()
-				}
-			}
+			r.dropIdleWindows()
 		}
 	}
 	if r.state != StateLeader {
@@ -826,6 +812,19 @@ func (r *raft) rebuildPeers() {
 	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
 		r.peers = append(r.peers, peer{id: id, pr: pr})
 	})
+}
+
+// dropIdleWindows lets go of the flow-control windows with nothing in
+// flight, so that an idle group carries none and a window that grew during
+// a burst (a catch-up fills MaxInflightMsgs slots) does not stay grown.
+// maybeSendAppend makes a new one when it pipelines again. Called when the
+// configuration changes and at a leader's election-timeout ticks.
+func (r *raft) dropIdleWindows() {
+	for _, p := range r.peers {
+		if p.pr.Inflights.Count() == 0 {
+			p.pr.Inflights = nil
+		}
+	}
 }
 
 // progress returns the progress of peer id, or nil if id is not in the

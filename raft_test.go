@@ -1911,3 +1911,36 @@ func TestCandidateRemovedDuringCampaignGivesUp(t *testing.T) {
 	}
 	require.Equal(t, StateFollower, rn.raft.state)
 }
+
+// A leader holds flow-control windows only while it pipelines: none after
+// the election, one once entries go out in StateReplicate, and none again
+// at the next election-timeout tick with nothing in flight (a window that
+// grew during a burst does not stay grown).
+func TestLeaderDropsIdleWindows(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	require.NoError(t, c.nodes[1].rn.Campaign())
+	c.stabilize()
+	r := c.nodes[1].rn.raft
+	require.Equal(t, StateLeader, r.state)
+	windows := func() (n int) {
+		for _, p := range r.peers {
+			if p.pr.Inflights != nil {
+				n++
+			}
+		}
+		return n
+	}
+	require.Zero(t, windows(), "windows after the election")
+
+	require.NoError(t, c.nodes[1].rn.Propose([]byte("x")))
+	c.handleReady(1)
+	require.Equal(t, 2, windows(), "pipelining without windows")
+	c.stabilize()
+	require.Equal(t, 2, windows(), "windows dropped before the election timeout")
+
+	for i := 0; i < r.electionTimeout; i++ {
+		c.nodes[1].rn.Tick()
+		c.stabilize()
+	}
+	require.Zero(t, windows(), "idle windows kept past the election timeout")
+}

@@ -214,6 +214,9 @@ func (r *raft) maybeSendAppend(to uint64, sendIfEmpty bool) bool {
 	})
 	// The follower commits at most up to the last entry it receives.
 	pr.SentCommit = max(pr.SentCommit, min(commit, prevIndex+uint64(len(ents))))
+	if pr.Inflights == nil && pr.State == tracker.StateReplicate && len(ents) > 0 {
+		pr.Inflights = tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
+	}
 	pr.SentEntries(len(ents), payloadsSize(ents))
 	return true
 }

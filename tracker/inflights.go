@@ -17,6 +17,9 @@ type inflight struct {
 // The messages live in a ring buffer that starts empty and doubles on
 // demand up to size entries, so that a follower that receives little
 // traffic costs little memory. Once grown, Add and FreeLE do not allocate.
+//
+// A nil *Inflights is an empty window: every method but Add accepts it, so
+// that a Progress need not carry a window while nothing is in flight.
 type Inflights struct {
 	// start is the buffer position of the oldest in-flight message.
 	// Invariant: start < len(buffer), or start == 0 when buffer is empty.
@@ -46,6 +49,9 @@ func NewInflights(size int, maxBytes uint64) *Inflights {
 
 // Clone returns an independent deep copy of in.
 func (in *Inflights) Clone() *Inflights {
+	if in == nil {
+		return nil
+	}
 	c := *in
 	c.buffer = append([]inflight(nil), in.buffer...)
 	return &c
@@ -56,8 +62,12 @@ func (in *Inflights) Clone() *Inflights {
 // order (FreeLE relies on it); the window is reset whenever a follower
 // leaves StateReplicate, so callers meet this by construction.
 //
-// Panics if the window is Full: callers must check Full before sending.
+// Panics if the window is Full (callers must check Full before sending) or
+// nil (it has no size to be bounded by).
 func (in *Inflights) Add(index, bytes uint64) {
+	if in == nil {
+		panic(fmt.Sprintf("tracker: Inflights.Add(%d) on a nil window", index))
+	}
 	if in.Full() {
 		panic(fmt.Sprintf("tracker: Inflights.Add(%d) on a full window (count=%d/%d, bytes=%d/%d)",
 			index, in.count, in.size, in.bytes, in.maxBytes))
@@ -98,7 +108,7 @@ func (in *Inflights) grow() {
 // missing entries rejects it, which starts a probe) without giving up
 // pipelining when nothing was lost.
 func (in *Inflights) FreeFirstOne() {
-	if in.count > 0 {
+	if in != nil && in.count > 0 {
 		in.FreeLE(in.buffer[in.start].index)
 	}
 }
@@ -107,7 +117,7 @@ func (in *Inflights) FreeFirstOne() {
 // has acknowledged them. Freeing up to an index beyond the newest message
 // empties the window.
 func (in *Inflights) FreeLE(to uint64) {
-	if in.count == 0 || to < in.buffer[in.start].index {
+	if in == nil || in.count == 0 || to < in.buffer[in.start].index {
 		return
 	}
 	pos, freed := in.start, 0
@@ -130,28 +140,21 @@ func (in *Inflights) FreeLE(to uint64) {
 // Full reports whether no further message may be sent: the window holds
 // size messages, or maxBytes > 0 and the payload reached maxBytes.
 func (in *Inflights) Full() bool {
-	return in.count >= in.size || (in.maxBytes != 0 && in.bytes >= in.maxBytes)
+	return in != nil && (in.count >= in.size || (in.maxBytes != 0 && in.bytes >= in.maxBytes))
 }
 
 // Count returns the number of in-flight messages.
-func (in *Inflights) Count() int { return in.count }
-
-// idleBufferKeep is the largest buffer ReleaseIfEmpty keeps: a few slots
-// cost less than growing them again.
-const idleBufferKeep = 8
-
-// ReleaseIfEmpty lets go of the buffer when nothing is in flight and it has
-// grown beyond a few slots, so that a follower that once received a burst
-// (a catch-up fills a window of MaxInflightMsgs) does not keep a full-size
-// buffer while its group is idle. Add grows it again when needed. A leader
-// calls it once per election timeout.
-func (in *Inflights) ReleaseIfEmpty() {
-	if in.count == 0 && len(in.buffer) > idleBufferKeep {
-		in.buffer, in.start = nil, 0
+func (in *Inflights) Count() int {
+	if in == nil {
+		return 0
 	}
+	return in.count
 }
 
 // reset empties the window, keeping the buffer for reuse.
 func (in *Inflights) reset() {
+	if in == nil {
+		return
+	}
 	in.start, in.count, in.bytes = 0, 0, 0
 }

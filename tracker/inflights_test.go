@@ -264,32 +264,14 @@ func TestInflightsFreeFirstOne(t *testing.T) {
 	require.Equal(t, 1, in.Count())
 }
 
-// ReleaseIfEmpty drops a grown buffer only when nothing is in flight, keeps
-// small ones, and the window works as before afterwards.
-func TestInflightsReleaseIfEmpty(t *testing.T) {
-	in := NewInflights(256, 0)
-	for i := uint64(1); i <= 100; i++ {
-		in.Add(i, 10)
-	}
-	in.FreeLE(99)
-	in.ReleaseIfEmpty()
-	require.Equal(t, 128, len(in.buffer), "released with a message in flight")
-	require.Equal(t, []string{"100:10"}, contents(in))
-
-	in.FreeLE(100)
-	in.ReleaseIfEmpty()
-	require.Nil(t, in.buffer)
-	require.Zero(t, in.start)
-	in.Add(101, 5)
-	require.Equal(t, []string{"101:5"}, contents(in))
-	require.Equal(t, uint64(5), in.bytes)
-
-	// A small buffer is kept: regrowing it would cost more than it holds.
-	in.FreeLE(101)
-	for i := uint64(102); i <= 109; i++ {
-		in.Add(i, 1)
-	}
-	in.FreeLE(109)
-	in.ReleaseIfEmpty()
-	require.Equal(t, idleBufferKeep, len(in.buffer))
+// A nil window is an empty one: everything but Add works on it.
+func TestInflightsNil(t *testing.T) {
+	var in *Inflights
+	require.False(t, in.Full())
+	require.Zero(t, in.Count())
+	require.Nil(t, in.Clone())
+	in.FreeLE(10)
+	in.FreeFirstOne()
+	in.reset()
+	require.Panics(t, func() { in.Add(1, 1) })
 }

@@ -44,8 +44,11 @@ type Progress struct {
 	// in StateReplicate while Inflights is full. It is cleared by the next
 	// acknowledgement or rejection. Use IsPaused to decide whether to send.
 	MsgAppFlowPaused bool
-	// Inflights is the flow-control window of unacknowledged MsgApps.
-	// Invariant: non-nil; empty outside StateReplicate.
+	// Inflights is the flow-control window of unacknowledged MsgApps,
+	// empty outside StateReplicate. Nil is an empty window that holds no
+	// memory: the raft core drops windows with nothing in flight (so an
+	// idle group carries none) and makes one before it pipelines entries.
+	// SentEntries needs a non-nil window to send entries in StateReplicate.
 	Inflights *Inflights
 	// IsLearner is true if the peer is a learner: it receives the log but
 	// neither votes nor counts towards the commit quorum.
