@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/raftcore/raft/confchange"
+	"github.com/raftcore/raft/quorum"
 	pb "github.com/raftcore/raft/raftpb"
 	"github.com/raftcore/raft/tracker"
 )
@@ -289,27 +290,17 @@ func (r *raft) bcastHeartbeatWithCtx(ctx []byte) {
 // that are not learners (confchange's invariants), and a walk of the
 // progress map, most of the cost for small groups, is not needed.
 func (r *raft) committedIndex() uint64 {
-	var stk [16]uint64
+	var stk [16]quorum.Index
 	if len(r.trk.Voters[1]) > 0 || len(r.peers) > len(stk) {
 		return r.trk.Committed()
 	}
-	n := 0
+	acked := stk[:0]
 	for _, p := range r.peers {
 		if !p.pr.IsLearner {
-			// Insertion sort, ascending.
-			i := n
-			for ; i > 0 && stk[i-1] > p.pr.Match; i-- {
-				stk[i] = stk[i-1]
-			}
-			stk[i] = p.pr.Match
-			n++
+			acked = append(acked, quorum.Index(p.pr.Match))
 		}
 	}
-	if n == 0 {
-		return r.trk.Committed() // no voters: the quorum package's answer
-	}
-	// The highest index that a majority (n/2+1 voters) has reached.
-	return stk[n-(n/2+1)]
+	return uint64(quorum.MajorityIndex(acked))
 }
 
 // maybeCommit advances the commit index to what a quorum has acknowledged,

@@ -56,9 +56,6 @@ func (c MajorityConfig) quorum() int {
 // CommittedIndex does not allocate for configs of up to seven voters.
 func (c MajorityConfig) CommittedIndex(l AckedIndexer) Index {
 	n := len(c)
-	if n == 0 {
-		return math.MaxUint64
-	}
 	var stk [stackVoters]Index
 	var acked []Index
 	if n <= len(stk) {
@@ -72,11 +69,24 @@ func (c MajorityConfig) CommittedIndex(l AckedIndexer) Index {
 		acked[i] = idx
 		i++
 	}
+	return MajorityIndex(acked)
+}
+
+// MajorityIndex returns the largest index that a majority of the acked
+// indexes (one per voter) reached: the committed index of a majority
+// configuration whose voters acked these. It sorts acked in place, without
+// allocating. No voters give math.MaxUint64, as for an empty
+// MajorityConfig.
+func MajorityIndex(acked []Index) Index {
+	n := len(acked)
+	if n == 0 {
+		return math.MaxUint64
+	}
 	sortIndexes(acked)
-	// acked is ascending. The quorum's q voters with the highest indexes
-	// all have at least acked[n-q], and no larger value is reached by q
-	// voters.
-	return acked[n-c.quorum()]
+	// acked is ascending. The quorum's q = n/2+1 voters with the highest
+	// indexes all have at least acked[n-q], and no larger value is
+	// reached by q voters.
+	return acked[n-(n/2+1)]
 }
 
 // sortIndexes sorts s in ascending order in place. Small inputs use an
