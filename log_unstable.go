@@ -190,9 +190,7 @@ func (u *unstable) shrinkEntriesArray() {
 	case len(u.entries) == 0:
 		u.entries = nil
 	case cap(u.entries) > shrinkFactor*len(u.entries):
-		fresh := make([]pb.Entry, len(u.entries))
-		copy(fresh, u.entries)
-		u.entries = fresh
+		u.entries = withCap(u.entries, len(u.entries))
 	}
 }
 
@@ -273,12 +271,11 @@ func (u *unstable) truncateAndAppend(ents []pb.Entry) {
 // grow moves entries into a fresh array with room for at least need
 // entries. Several appends between two Readys happen when a lagging
 // follower receives a burst of MsgApps (up to MaxInflightMsgs of them, each
-// up to MaxSizePerMsg); the runtime's growth of large slices (1.25x) would
-// copy the accumulated entries again for almost every message. So the array
-// at least doubles, and when the leader's commit index says more entries
-// are coming, it takes room for them too, up to four times need: a bogus
-// or distant hint costs at most that much spare room, and growth stays
-// geometric for followers very far behind.
+// up to MaxSizePerMsg), so the array at least doubles (see withCap), and
+// when the leader's commit index says more entries are coming, it takes
+// room for them too, up to four times need: a bogus or distant hint costs
+// at most that much spare room, and growth stays geometric for followers
+// very far behind.
 func (u *unstable) grow(need int) {
 	c := 2 * need
 	if u.expectedLast >= u.offset {
@@ -286,9 +283,7 @@ func (u *unstable) grow(need int) {
 			c = int(min(want, 4*uint64(need)))
 		}
 	}
-	fresh := make([]pb.Entry, len(u.entries), c)
-	copy(fresh, u.entries)
-	u.entries = fresh
+	u.entries = withCap(u.entries, c)
 }
 
 // slice returns the unstable entries with indexes in [lo, hi), capped at

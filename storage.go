@@ -274,15 +274,11 @@ func (ms *MemoryStorage) Compact(compactIndex uint64) error {
 }
 
 // grow moves ents into a fresh array with room for at least need entries.
-// Appends usually come one Ready at a time, a few entries each; the
-// runtime grows large slices by only 1.25x, which would copy the whole log
-// again every few appends. So the array doubles, and after a Compact it
-// goes straight back to the length the log had before (see regrowTo).
+// Appends usually come one Ready at a time, a few entries each, so the
+// array doubles (see withCap), and after a Compact it goes straight back
+// to the length the log had before (see regrowTo).
 func (ms *MemoryStorage) grow(need int) {
-	c := max(need, 2*len(ms.ents), ms.regrowTo)
-	ents := make([]pb.Entry, len(ms.ents), c)
-	copy(ents, ms.ents)
-	ms.ents = ents
+	ms.ents = withCap(ms.ents, max(need, 2*len(ms.ents), ms.regrowTo))
 }
 
 // Append adds entries to the log. The entries must be contiguous and start

@@ -131,6 +131,17 @@ func limitSize(ents []pb.Entry, maxSize uint64) []pb.Entry {
 	return ents
 }
 
+// withCap returns ents copied into a fresh array of capacity c (at least
+// len(ents)). The logs grow their arrays with it instead of append: the
+// runtime grows large slices by only 1.25x, which would copy a growing log
+// again every few appends; and a fresh array never writes into memory an
+// earlier reader may hold.
+func withCap(ents []pb.Entry, c int) []pb.Entry {
+	fresh := make([]pb.Entry, len(ents), max(c, len(ents)))
+	copy(fresh, ents)
+	return fresh
+}
+
 // describeNode names a message endpoint: a peer by its ID, the local
 // storage threads by name.
 func describeNode(id uint64) string {
