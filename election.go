@@ -143,7 +143,7 @@ func (r *raft) voteResp(to, term uint64, typ pb.MessageType, reject bool) pb.Mes
 // apply the change and campaign under the new configuration. The
 // simulator found this (seed 3826 at 1000 steps).
 func (r *raft) learnCommit(m pb.Message) {
-	if m.Index > r.raftLog.committed && r.raftLog.maybeCommit(entryID{term: m.LogTerm, index: m.Index}) {
+	if r.raftLog.maybeCommit(entryID{term: m.LogTerm, index: m.Index}) {
 		r.logger.Infof("%x learned from %s of %x that index %d is committed", r.id, m.Type, m.From, m.Index)
 	}
 }

@@ -870,6 +870,14 @@ type readsState struct {
 	pendingReadIndex []pb.Message
 }
 
+// answeredReads returns the reads answered since the last Ready.
+func (r *raft) answeredReads() []ReadState {
+	if r.reads == nil {
+		return nil
+	}
+	return r.reads.readStates
+}
+
 // rs returns the node's read state, allocating it on first use.
 func (r *raft) rs() *readsState {
 	if r.reads == nil {

@@ -1460,7 +1460,7 @@ func TestReadIndexForwardedFromFollower(t *testing.T) {
 	lone.ReadIndex([]byte("nobody"))
 	msgs, _ := drain(t, lone, st)
 	require.Empty(t, msgs)
-	require.True(t, lone.raft.reads == nil || len(lone.raft.reads.readStates) == 0)
+	require.Empty(t, lone.raft.answeredReads())
 }
 
 // With ReadOnlyLeaseBased the leader answers from its lease, without a

@@ -206,8 +206,8 @@ func (rn *RawNode) readyWithoutAccept(rd *Ready) []pb.Entry {
 	if r.raftLog.hasNextUnstableSnapshot() {
 		rd.Snapshot = *r.raftLog.nextUnstableSnapshot()
 	}
-	if r.reads != nil && len(r.reads.readStates) != 0 {
-		rd.ReadStates = r.reads.readStates
+	if rs := r.answeredReads(); len(rs) != 0 {
+		rd.ReadStates = rs
 	}
 	rd.MustSync = rn.mustSync(rd)
 
@@ -353,7 +353,7 @@ func (rn *RawNode) HasReady() bool {
 		len(r.msgs) > 0 || len(r.msgsAfterAppend) > 0 ||
 		r.raftLog.hasNextUnstableEnts() ||
 		r.raftLog.hasNextCommittedEnts(rn.applyUnstableEntries()) ||
-		(r.reads != nil && len(r.reads.readStates) != 0)
+		len(r.answeredReads()) != 0
 }
 
 // Advance tells the node that the application handled the last Ready:

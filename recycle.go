@@ -68,8 +68,7 @@ func (r *raft) recycleMsgs(advanced []pb.Message) {
 	}
 	// Drop every reference to entries, snapshots and contexts, so that the
 	// pool keeps no memory of the log alive.
-	c.msgs = c.msgs[:cap(c.msgs)]
-	clear(c.msgs)
+	clear(c.msgs[:cap(c.msgs)])
 	c.msgs = c.msgs[:0]
 	msgArrays.Put(c)
 }
