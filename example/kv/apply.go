@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -159,15 +160,7 @@ func (n *Node) memberList() []Member {
 	for id, u := range urls {
 		out = append(out, Member{ID: id, URL: u, Learner: learners[id]})
 	}
-	slices.SortFunc(out, func(a, b Member) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Member) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

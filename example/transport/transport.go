@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"log"
 	"net"
@@ -341,15 +342,7 @@ func (t *Transport) Status() []PeerStatus {
 		out = append(out, p.status())
 	}
 	t.mu.RUnlock()
-	slices.SortFunc(out, func(a, b PeerStatus) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b PeerStatus) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
