@@ -285,16 +285,27 @@ func (c *simChecker) recordStateDigest(s *Sim, n *simNode, index, digest uint64,
 	}
 }
 
+// storedLog returns n's whole stored log and the index of its first
+// entry; ok is false (and the run has failed) if the storage cannot serve
+// it.
+func (s *Sim) storedLog(n *simNode) (first uint64, ents []pb.Entry, ok bool) {
+	first, _ = n.st.FirstIndex()
+	last, _ := n.st.LastIndex()
+	ents, err := n.st.Entries(first, last+1, math.MaxUint64)
+	if err != nil {
+		s.failf(InvHarness, "node %d: reading its log: %v", n.id, err)
+		return 0, nil, false
+	}
+	return first, ents, true
+}
+
 // checkLeaderLog runs the completeness checks of a leadership once the
 // leader has persisted the first entry of its term: its log before that
 // entry was fixed when it was elected.
 func (c *simChecker) checkLeaderLog(s *Sim, n *simNode) {
 	term := n.leaderCheck
-	first, _ := n.st.FirstIndex()
-	last, _ := n.st.LastIndex()
-	ents, err := n.st.Entries(first, last+1, math.MaxUint64)
-	if err != nil {
-		s.failf(InvHarness, "node %d: reading its log: %v", n.id, err)
+	first, ents, ok := s.storedLog(n)
+	if !ok {
 		return
 	}
 	k := uint64(0)
@@ -353,11 +364,8 @@ func (s *Sim) checkLogsPairwise() {
 	}
 	logs := make([]plog, len(s.nodes))
 	for i, n := range s.nodes {
-		first, _ := n.st.FirstIndex()
-		last, _ := n.st.LastIndex()
-		ents, err := n.st.Entries(first, last+1, math.MaxUint64)
-		if err != nil {
-			s.failf(InvHarness, "node %d: reading its log: %v", n.id, err)
+		first, ents, ok := s.storedLog(n)
+		if !ok {
 			return
 		}
 		logs[i] = plog{first, ents}

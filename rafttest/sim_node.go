@@ -567,17 +567,27 @@ func (s *Sim) serveReads(n *simNode) {
 	n.readWait = kept
 }
 
-// clientPut proposes a put at a random up node.
-func (s *Sim) clientPut() {
-	n := s.pickNode(func(n *simNode) bool { return n.rn != nil })
+// startClientOp records the invocation of a client operation of the given
+// kind on a random key at a random up node. op is nil if no node is up or
+// no key may take more operations.
+func (s *Sim) startClientOp(kind LinOpKind) (n *simNode, key string, op *LinOp) {
+	n = s.pickNode(func(n *simNode) bool { return n.rn != nil })
 	if n == nil {
-		return
+		return nil, "", nil
 	}
 	key, ok := s.hist.pickKey(s)
 	if !ok {
+		return nil, "", nil
+	}
+	return n, key, s.hist.invoke(s, n, key, kind, "")
+}
+
+// clientPut proposes a put at a random up node.
+func (s *Sim) clientPut() {
+	n, key, op := s.startClientOp(LinPut)
+	if op == nil {
 		return
 	}
-	op := s.hist.invoke(s, n, key, LinPut, "")
 	value := fmt.Sprintf("v%d", op.ID)
 	op.Value = value
 	s.stats.Puts++
@@ -592,15 +602,10 @@ func (s *Sim) clientPut() {
 
 // clientRead starts a ReadIndex read at a random up node.
 func (s *Sim) clientRead() {
-	n := s.pickNode(func(n *simNode) bool { return n.rn != nil })
-	if n == nil {
+	n, key, op := s.startClientOp(LinGet)
+	if op == nil {
 		return
 	}
-	key, ok := s.hist.pickKey(s)
-	if !ok {
-		return
-	}
-	op := s.hist.invoke(s, n, key, LinGet, "")
 	s.stats.Reads++
 	s.tracef("read #%d %s at node %d", op.ID, key, n.id)
 	_, st := s.hist.get(op.ID)
