@@ -68,12 +68,19 @@ func newTestCluster(t testing.TB, n int, opt func(*Config)) *testCluster {
 
 // handleReady runs one Ready cycle of a node; it reports whether there was
 // one.
-func (c *testCluster) handleReady(id uint64) bool {
+func (c *testCluster) handleReady(id uint64) bool { return c.processReady(id, nil) }
+
+// processReady is handleReady that first shows the Ready to observe, if not
+// nil.
+func (c *testCluster) processReady(id uint64, observe func(id uint64, rd Ready)) bool {
 	n := c.nodes[id]
 	if !n.rn.HasReady() {
 		return false
 	}
 	rd := n.rn.Ready()
+	if observe != nil {
+		observe(id, rd)
+	}
 	if n.rn.asyncStorageWrites {
 		c.handleAsyncReady(n, rd)
 		return true
@@ -111,11 +118,17 @@ func (c *testCluster) handleReady(id uint64) bool {
 }
 
 // stabilize handles Readys and delivers messages until nothing is left.
-func (c *testCluster) stabilize() {
+func (c *testCluster) stabilize() { c.run(nil, nil) }
+
+// run handles Readys and delivers messages until nothing is left, except
+// that messages for which hold returns true are kept back and returned
+// (c.drop loses messages). observe, if not nil, sees every Ready.
+func (c *testCluster) run(hold func(pb.Message) bool, observe func(id uint64, rd Ready)) []pb.Message {
+	var held []pb.Message
 	for i := 0; i < 10000; i++ {
 		progress := false
 		for _, id := range c.ids {
-			for c.handleReady(id) {
+			for c.processReady(id, observe) {
 				progress = true
 			}
 		}
@@ -126,15 +139,25 @@ func (c *testCluster) stabilize() {
 			if c.drop != nil && c.drop(m) {
 				continue
 			}
+			if hold != nil && hold(m) {
+				held = append(held, m)
+				continue
+			}
 			if n := c.nodes[m.To]; n != nil {
 				_ = n.rn.Step(m)
 			}
 		}
 		if !progress {
-			return
+			return held
 		}
 	}
-	c.t.Fatal("cluster did not stabilize")
+	c.t.Fatal("cluster did not settle")
+	return nil
+}
+
+// settle is run without an observer.
+func (c *testCluster) settle(hold func(pb.Message) bool) []pb.Message {
+	return c.run(hold, nil)
 }
 
 func (c *testCluster) leader() uint64 {
