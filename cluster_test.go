@@ -100,9 +100,16 @@ func (c *testCluster) processReady(id uint64, observe func(id uint64, rd Ready))
 	}
 	c.msgs = append(c.msgs, rd.Messages...)
 	n.readStates = append(n.readStates, rd.ReadStates...)
-	for _, e := range rd.CommittedEntries {
-		switch e.Type {
-		case pb.EntryConfChange, pb.EntryConfChangeV2:
+	c.apply(n, rd.CommittedEntries)
+	n.rn.Advance(rd)
+	return true
+}
+
+// apply applies committed entries to n: configuration changes reach the
+// node, and the entries are recorded unless discardApplied.
+func (c *testCluster) apply(n *testNode, ents []pb.Entry) {
+	for _, e := range ents {
+		if e.Type == pb.EntryConfChange || e.Type == pb.EntryConfChangeV2 {
 			cc, err := decodeConfChange(&e)
 			if err != nil {
 				c.t.Fatal(err)
@@ -113,8 +120,6 @@ func (c *testCluster) processReady(id uint64, observe func(id uint64, rd Ready))
 			n.applied = append(n.applied, e)
 		}
 	}
-	n.rn.Advance(rd)
-	return true
 }
 
 // stabilize handles Readys and delivers messages until nothing is left.
@@ -233,18 +238,7 @@ func (c *testCluster) handleAsyncReady(n *testNode, rd Ready) {
 			}
 			responses = append(responses, m.Responses...)
 		case LocalApplyThread:
-			for _, e := range m.Entries {
-				if e.Type == pb.EntryConfChange || e.Type == pb.EntryConfChangeV2 {
-					cc, err := decodeConfChange(&e)
-					if err != nil {
-						c.t.Fatal(err)
-					}
-					n.rn.ApplyConfChange(cc)
-				}
-				if !c.discardApplied {
-					n.applied = append(n.applied, e)
-				}
-			}
+			c.apply(n, m.Entries)
 			responses = append(responses, m.Responses...)
 		default:
 			c.msgs = append(c.msgs, m)
