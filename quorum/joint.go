@@ -38,7 +38,13 @@ func (c JointConfig) CommittedIndex(l AckedIndexer) Index {
 // VoteResult returns VoteWon if both halves won, VoteLost if either half
 // lost, and VotePending otherwise.
 func (c JointConfig) VoteResult(votes map[uint64]bool) VoteResult {
-	r0, r1 := c[0].VoteResult(votes), c[1].VoteResult(votes)
+	return JointVote(c[0].VoteResult(votes), c[1].VoteResult(votes))
+}
+
+// JointVote combines the outcomes of the two halves of a joint
+// configuration as JointConfig.VoteResult does: won if both won, lost if
+// either lost, pending otherwise.
+func JointVote(r0, r1 VoteResult) VoteResult {
 	switch {
 	case r0 == r1:
 		return r0

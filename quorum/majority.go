@@ -44,9 +44,10 @@ func (c MajorityConfig) Slice() []uint64 {
 	return ids
 }
 
-// quorum returns the number of voters a decision needs.
-func (c MajorityConfig) quorum() int {
-	return len(c)/2 + 1
+// majority returns the number of agreeing voters a decision of n voters
+// needs.
+func majority(n int) int {
+	return n/2 + 1
 }
 
 // CommittedIndex returns the largest index that a majority of the voters
@@ -83,10 +84,10 @@ func MajorityIndex(acked []Index) Index {
 		return math.MaxUint64
 	}
 	sortIndexes(acked)
-	// acked is ascending. The quorum's q = n/2+1 voters with the highest
+	// acked is ascending. The q = majority(n) voters with the highest
 	// indexes all have at least acked[n-q], and no larger value is
 	// reached by q voters.
-	return acked[n-(n/2+1)]
+	return acked[n-majority(n)]
 }
 
 // sortIndexes sorts s in ascending order in place. Small inputs use an
@@ -110,24 +111,31 @@ func sortIndexes(s []Index) {
 // majority can no longer be reached even if every outstanding voter said
 // yes. An empty config wins.
 func (c MajorityConfig) VoteResult(votes map[uint64]bool) VoteResult {
-	if len(c) == 0 {
-		return VoteWon
-	}
-	yes, missing := 0, 0
+	yes, no := 0, 0
 	for id := range c {
-		v, ok := votes[id]
-		switch {
-		case !ok:
-			missing++
-		case v:
-			yes++
+		if v, ok := votes[id]; ok {
+			if v {
+				yes++
+			} else {
+				no++
+			}
 		}
 	}
-	q := c.quorum()
+	return MajorityVote(len(c), yes, no)
+}
+
+// MajorityVote is the rule of MajorityConfig.VoteResult for callers that
+// count the votes themselves: of voters voters, yes granted and no refused;
+// the rest are outstanding. No voters win.
+func MajorityVote(voters, yes, no int) VoteResult {
+	if voters == 0 {
+		return VoteWon
+	}
+	q := majority(voters)
 	switch {
 	case yes >= q:
 		return VoteWon
-	case yes+missing >= q:
+	case voters-no >= q:
 		return VotePending
 	default:
 		return VoteLost

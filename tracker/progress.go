@@ -22,6 +22,10 @@ import (
 // The transitions are the Become… methods; the raft core decides when to
 // call them, and Progress owns what each one does to the fields. Progress
 // also owns the flow-control decision (IsPaused).
+//
+// The booleans come last so that they share one word: the raft core keeps
+// one Progress per peer inline, in 56 bytes where declaration order as in
+// the original library takes 72.
 type Progress struct {
 	// Match is the highest index known to be in the follower's log and to
 	// agree with the leader's. Invariant: Match < Next, and Match never
@@ -35,6 +39,18 @@ type Progress struct {
 	// PendingSnapshot is the index of the snapshot being sent in
 	// StateSnapshot. Invariant: 0 in every other state.
 	PendingSnapshot uint64
+	// SentCommit is the highest commit index the follower can have learned
+	// from what was sent to it: the commit index of a MsgApp, capped by its
+	// last entry, or of a heartbeat. The leader uses it to tell a follower
+	// about a commit it cannot know yet, without sending empty appends to
+	// followers that already know. (A raftcore addition.)
+	SentCommit uint64
+	// Inflights is the flow-control window of unacknowledged MsgApps,
+	// empty outside StateReplicate. Nil is an empty window that holds no
+	// memory: the raft core drops windows with nothing in flight (so an
+	// idle group carries none) and makes one before it pipelines entries.
+	// SentEntries needs a non-nil window to send entries in StateReplicate.
+	Inflights *Inflights
 	// RecentActive is true if the follower was heard from recently. The
 	// leader sets it on any message from the follower and clears it on
 	// every check-quorum round.
@@ -44,21 +60,9 @@ type Progress struct {
 	// in StateReplicate while Inflights is full. It is cleared by the next
 	// acknowledgement or rejection. Use IsPaused to decide whether to send.
 	MsgAppFlowPaused bool
-	// Inflights is the flow-control window of unacknowledged MsgApps,
-	// empty outside StateReplicate. Nil is an empty window that holds no
-	// memory: the raft core drops windows with nothing in flight (so an
-	// idle group carries none) and makes one before it pipelines entries.
-	// SentEntries needs a non-nil window to send entries in StateReplicate.
-	Inflights *Inflights
 	// IsLearner is true if the peer is a learner: it receives the log but
 	// neither votes nor counts towards the commit quorum.
 	IsLearner bool
-	// SentCommit is the highest commit index the follower can have learned
-	// from what was sent to it: the commit index of a MsgApp, capped by its
-	// last entry, or of a heartbeat. The leader uses it to tell a follower
-	// about a commit it cannot know yet, without sending empty appends to
-	// followers that already know. (A raftcore addition.)
-	SentCommit uint64
 }
 
 // ResetState moves the Progress into state and forgets all flow control:
