@@ -94,7 +94,11 @@ type MemoryStorage struct {
 	sync.Mutex
 
 	hardState pb.HardState
-	snapshot  pb.Snapshot
+	// snapshot is the latest snapshot, nil for the empty one. A pointer,
+	// so that a group without a snapshot (most of a multi-raft host's
+	// idle groups) does not carry a 144-byte empty one. Never modified
+	// once stored: a new snapshot replaces it.
+	snapshot *pb.Snapshot
 	// ents holds the log. ents[0] is a dummy entry whose Index and Term are
 	// those of the last compacted entry (or the snapshot); it holds no data.
 	//
@@ -120,7 +124,7 @@ func NewMemoryStorage() *MemoryStorage {
 func (ms *MemoryStorage) InitialState() (pb.HardState, pb.ConfState, error) {
 	ms.Lock()
 	defer ms.Unlock()
-	return ms.hardState, ms.snapshot.Metadata.ConfState, nil
+	return ms.hardState, ms.snap().Metadata.ConfState, nil
 }
 
 // SetHardState saves the current HardState.
@@ -196,7 +200,15 @@ func (ms *MemoryStorage) firstIndex() uint64 {
 func (ms *MemoryStorage) Snapshot() (pb.Snapshot, error) {
 	ms.Lock()
 	defer ms.Unlock()
-	return ms.snapshot, nil
+	return ms.snap(), nil
+}
+
+// snap returns the latest snapshot; the caller holds the lock.
+func (ms *MemoryStorage) snap() pb.Snapshot {
+	if ms.snapshot == nil {
+		return pb.Snapshot{}
+	}
+	return *ms.snapshot
 }
 
 // ApplySnapshot replaces the storage's contents with the given snapshot: the
@@ -205,10 +217,10 @@ func (ms *MemoryStorage) Snapshot() (pb.Snapshot, error) {
 func (ms *MemoryStorage) ApplySnapshot(snap pb.Snapshot) error {
 	ms.Lock()
 	defer ms.Unlock()
-	if snap.Metadata.Index <= ms.snapshot.Metadata.Index {
+	if snap.Metadata.Index <= ms.snap().Metadata.Index {
 		return ErrSnapOutOfDate
 	}
-	ms.snapshot = snap
+	ms.snapshot = &snap
 	ms.ents = []pb.Entry{{Term: snap.Metadata.Term, Index: snap.Metadata.Index}}
 	return nil
 }
@@ -225,7 +237,8 @@ func (ms *MemoryStorage) ApplySnapshot(snap pb.Snapshot) error {
 func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *pb.ConfState, data []byte) (pb.Snapshot, error) {
 	ms.Lock()
 	defer ms.Unlock()
-	if i <= ms.snapshot.Metadata.Index {
+	snap := ms.snap()
+	if i <= snap.Metadata.Index {
 		return pb.Snapshot{}, ErrSnapOutOfDate
 	}
 	offset := ms.ents[0].Index
@@ -235,13 +248,14 @@ func (ms *MemoryStorage) CreateSnapshot(i uint64, cs *pb.ConfState, data []byte)
 	if last := ms.lastIndex(); i > last {
 		return pb.Snapshot{}, fmt.Errorf("snapshot index %d is beyond the last index %d: %w", i, last, ErrUnavailable)
 	}
-	ms.snapshot.Metadata.Index = i
-	ms.snapshot.Metadata.Term = ms.ents[i-offset].Term
+	snap.Metadata.Index = i
+	snap.Metadata.Term = ms.ents[i-offset].Term
 	if cs != nil {
-		ms.snapshot.Metadata.ConfState = *cs
+		snap.Metadata.ConfState = *cs
 	}
-	ms.snapshot.Data = data
-	return ms.snapshot, nil
+	snap.Data = data
+	ms.snapshot = &snap
+	return snap, nil
 }
 
 // Compact discards all entries up to and including compactIndex; the term of

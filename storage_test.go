@@ -24,8 +24,7 @@ func idsFrom(first uint64, terms ...uint64) []pb.Entry {
 // (dummyIndex, dummyTerm), holding entries after it with the given terms.
 func newTestMemoryStorage(dummyIndex, dummyTerm uint64, terms ...uint64) *MemoryStorage {
 	ms := &MemoryStorage{ents: append([]pb.Entry{{Index: dummyIndex, Term: dummyTerm}}, idsFrom(dummyIndex+1, terms...)...)}
-	ms.snapshot.Metadata.Index = dummyIndex
-	ms.snapshot.Metadata.Term = dummyTerm
+	ms.snapshot = &pb.Snapshot{Metadata: pb.SnapshotMetadata{Index: dummyIndex, Term: dummyTerm}}
 	return ms
 }
 
