@@ -88,7 +88,7 @@ func BenchmarkThreeVoterCommit(b *testing.B) {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			c := newTestCluster(b, 3, nil)
 			for _, n := range c.nodes {
-				n.rn.raft.logger = discardLogger
+				n.rn.raft.raftLog.unstable.logger = discardLogger
 			}
 			if err := c.nodes[1].rn.Campaign(); err != nil {
 				b.Fatal(err)

@@ -153,7 +153,7 @@ func TestConfigRestartWithAppliedAndZeroMaxSizePerMsg(t *testing.T) {
 	}
 	require.Equal(t, []uint64{5, 6, 7}, idx, "entries at or below Applied were handed out again")
 	drain(t, rn, st)
-	require.Equal(t, []uint64{2}, rn.raft.trk.ConfState().Learners)
+	require.Equal(t, []uint64{2}, rn.raft.confState().Learners)
 
 	require.NoError(t, rn.Campaign())
 	drain(t, rn, st)

@@ -8,27 +8,27 @@ import (
 // hup starts an election (or pre-election) if this node may campaign.
 func (r *raft) hup(t campaignType) {
 	if r.state == StateLeader {
-		r.logger.Debugf("%x ignores MsgHup: already leader", r.id)
+		r.logger().Debugf("%x ignores MsgHup: already leader", r.id)
 		return
 	}
 	if !r.promotable() {
-		r.logger.Warningf("%x cannot campaign at term %d: not a voter of %s (or a snapshot is pending)", r.id, r.Term, r.trk.Config)
+		r.logger().Warningf("%x cannot campaign at term %d: not a voter of %s (or a snapshot is pending)", r.id, r.Term, r.cfgString())
 		return
 	}
-	if t != campaignTransfer && r.opts.readOnly == ReadOnlyLeaseBased && r.state == StateFollower && r.inLease() {
+	if t != campaignTransfer && r.opts.leaseReads && r.state == StateFollower && r.inLease() {
 		// Our vote for ourselves would be a vote the leader's lease
 		// counts on (see lease.go).
-		r.logger.Warningf("%x [term %d] does not campaign: leader %x's lease may still hold (%d of %d ticks)",
+		r.logger().Warningf("%x [term %d] does not campaign: leader %x's lease may still hold (%d of %d ticks)",
 			r.id, r.Term, r.lead, r.electionElapsed, r.electionTimeout)
 		return
 	}
 	if r.hasUnappliedConfChanges() {
 		// Once applied, a committed change may remove this node; a leader
 		// that does not know its own configuration must not arise.
-		r.logger.Warningf("%x cannot campaign at term %d: committed configuration changes are not yet applied", r.id, r.Term)
+		r.logger().Warningf("%x cannot campaign at term %d: committed configuration changes are not yet applied", r.id, r.Term)
 		return
 	}
-	r.logger.Infof("%x is starting a new election at term %d", r.id, r.Term)
+	r.logger().Infof("%x is starting a new election at term %d", r.id, r.Term)
 	r.campaign(t)
 }
 
@@ -51,7 +51,7 @@ func (r *raft) hasUnappliedConfChanges() bool {
 		return nil
 	})
 	if err != nil && err != errStopScan {
-		r.logger.Errorf("%x error scanning unapplied entries [%d, %d): %v", r.id, lo, hi, err)
+		r.logger().Errorf("%x error scanning unapplied entries [%d, %d): %v", r.id, lo, hi, err)
 		return true // cannot tell; do not risk campaigning
 	}
 	return found
@@ -76,14 +76,14 @@ func (r *raft) campaign(t campaignType) {
 		ctx = []byte(t)
 	}
 	last := r.raftLog.lastEntryID()
-	for _, id := range r.trk.VoterNodes() {
+	for _, id := range r.voterNodes() {
 		if id == r.id {
 			// Our own vote counts once it is durable: it travels with the
 			// other messages that wait for the append.
 			r.send(pb.Message{To: id, Term: term, Type: voteRespMsgType(voteMsg)})
 			continue
 		}
-		r.logger.Infof("%x [logterm %d, index %d] sent %s to %x at term %d", r.id, last.term, last.index, voteMsg, id, r.Term)
+		r.logger().Infof("%x [logterm %d, index %d] sent %s to %x at term %d", r.id, last.term, last.index, voteMsg, id, r.Term)
 		r.send(pb.Message{To: id, Term: term, Type: voteMsg, Index: last.index, LogTerm: last.term, Context: ctx})
 	}
 }
@@ -99,7 +99,7 @@ func (r *raft) handleVoteRequest(m pb.Message) {
 		(m.Type == pb.MsgPreVote && m.Term > r.Term)
 	candLast := entryID{term: m.LogTerm, index: m.Index}
 	if canVote && r.raftLog.isUpToDate(candLast) {
-		r.logger.Infof("%x [vote %x, last %s] granted %s from %x [last %s] at term %d",
+		r.logger().Infof("%x [vote %x, last %s] granted %s from %x [last %s] at term %d",
 			r.id, r.Vote, r.raftLog.lastEntryID(), m.Type, m.From, candLast, r.Term)
 		// The response carries the term asked about: for a pre-vote that
 		// is a future term we do not enter.
@@ -110,7 +110,7 @@ func (r *raft) handleVoteRequest(m pb.Message) {
 		}
 		return
 	}
-	r.logger.Infof("%x [vote %x, last %s] rejected %s from %x [last %s] at term %d",
+	r.logger().Infof("%x [vote %x, last %s] rejected %s from %x [last %s] at term %d",
 		r.id, r.Vote, r.raftLog.lastEntryID(), m.Type, m.From, candLast, r.Term)
 	r.send(r.voteResp(m.From, r.Term, voteRespMsgType(m.Type), true))
 }
@@ -144,7 +144,7 @@ func (r *raft) voteResp(to, term uint64, typ pb.MessageType, reject bool) pb.Mes
 // simulator found this (seed 3826 at 1000 steps).
 func (r *raft) learnCommit(m pb.Message) {
 	if r.raftLog.maybeCommit(entryID{term: m.LogTerm, index: m.Index}) {
-		r.logger.Infof("%x learned from %s of %x that index %d is committed", r.id, m.Type, m.From, m.Index)
+		r.logger().Infof("%x learned from %s of %x that index %d is committed", r.id, m.Type, m.From, m.Index)
 	}
 }
 
@@ -158,9 +158,9 @@ func (r *raft) handleVoteResponse(m pb.Message) {
 	if m.Type != want {
 		return
 	}
-	r.trk.RecordVote(m.From, !m.Reject)
-	granted, rejected, res := r.trk.TallyVotes()
-	r.logger.Infof("%x has received %d %s votes and %d vote rejections", r.id, granted, m.Type, rejected)
+	r.recordVote(m.From, !m.Reject)
+	granted, rejected, res := r.tallyVotes()
+	r.logger().Infof("%x has received %d %s votes and %d vote rejections", r.id, granted, m.Type, rejected)
 	switch res {
 	case quorum.VoteWon:
 		if r.state == StatePreCandidate {

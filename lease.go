@@ -112,11 +112,11 @@ func (a leaseAcks) AckedIndex(id uint64) (quorum.Index, bool) {
 
 // leaseValid reports whether this leader may answer a read from its lease.
 func (r *raft) leaseValid() bool {
-	if r.opts.readOnly != ReadOnlyLeaseBased || r.state != StateLeader ||
+	if !r.opts.leaseReads || r.state != StateLeader ||
 		r.leadTransferee != None || r.timeoutNowSent {
 		return false
 	}
-	acked := uint64(r.trk.Voters.CommittedIndex(leaseAcks{l: &r.rs().lease, self: r.id, now: r.ticks}))
+	acked := uint64(r.quorumAcked(leaseAcks{l: &r.rs().lease, self: r.id, now: r.ticks}))
 	if acked == 0 {
 		return false // no quorum has acknowledged any heartbeat yet
 	}
@@ -141,7 +141,7 @@ func (r *raft) handleRoundAck(m pb.Message) {
 		return
 	}
 	rs := r.rs()
-	if r.opts.readOnly == ReadOnlyLeaseBased {
+	if r.opts.leaseReads {
 		rs.lease.recvAck(m.From, seq)
 	}
 	rs.readOnly.recvAck(m.From, seq)

@@ -59,8 +59,6 @@ type raftLog struct {
 	// decreases.
 	applied uint64
 
-	logger Logger
-
 	// maxApplyingEntsSize bounds applyingEntsSize: nothing more is handed
 	// out for applying while the bytes in flight would exceed it, except
 	// that one entry is always allowed when nothing is in flight. noLimit
@@ -69,6 +67,12 @@ type raftLog struct {
 	// applyingEntsSize is the total size (Entry.Size()) of the entries
 	// handed out for applying and not yet reported applied.
 	applyingEntsSize uint64
+}
+
+// logger returns the log's logger, which it shares with unstable (one
+// field fewer per group).
+func (l *raftLog) logger() Logger {
+	return l.unstable.logger
 }
 
 // newRaftLog returns a log over storage, with nothing committed or applied
@@ -109,7 +113,6 @@ func newRaftLog(storage Storage, logger Logger, maxApplyingBytes uint64) (*raftL
 		committed:           first - 1,
 		applying:            first - 1,
 		applied:             first - 1,
-		logger:              logger,
 		maxApplyingEntsSize: maxApplyingBytes,
 	}, nil
 }
@@ -127,7 +130,7 @@ func (l *raftLog) String() string {
 func (l *raftLog) firstIndex() uint64 {
 	i, err := l.tryFirstIndex()
 	if err != nil {
-		l.logger.Panicf("storage failed to report its first index: %v", err)
+		l.logger().Panicf("storage failed to report its first index: %v", err)
 	}
 	return i
 }
@@ -147,7 +150,7 @@ func (l *raftLog) tryFirstIndex() (uint64, error) {
 func (l *raftLog) lastIndex() uint64 {
 	i, err := l.tryLastIndex()
 	if err != nil {
-		l.logger.Panicf("storage failed to report its last index: %v", err)
+		l.logger().Panicf("storage failed to report its last index: %v", err)
 	}
 	return i
 }
@@ -177,7 +180,7 @@ func (l *raftLog) lastEntryID() entryID {
 	index := l.lastIndex()
 	t, err := l.term(index)
 	if err != nil {
-		l.logger.Panicf("unexpected error reading the term of the last entry (%d): %v", index, err)
+		l.logger().Panicf("unexpected error reading the term of the last entry (%d): %v", index, err)
 	}
 	return entryID{term: t, index: index}
 }
@@ -290,7 +293,7 @@ func (l *raftLog) findConflict(ents []pb.Entry) uint64 {
 	for i := range ents {
 		if id := pbEntryID(&ents[i]); !l.matchTerm(id) {
 			if id.index <= l.lastIndex() {
-				l.logger.Infof("found conflict at index %d [existing term: %d, conflicting term: %d]",
+				l.logger().Infof("found conflict at index %d [existing term: %d, conflicting term: %d]",
 					id.index, l.zeroTermOnOutOfBounds(l.term(id.index)), id.term)
 			}
 			return id.index
@@ -311,7 +314,7 @@ func (l *raftLog) zeroTermOnOutOfBounds(t uint64, err error) uint64 {
 	if errors.Is(err, ErrCompacted) || errors.Is(err, ErrUnavailable) {
 		return 0
 	}
-	l.logger.Panicf("unexpected error reading a term: %v", err)
+	l.logger().Panicf("unexpected error reading a term: %v", err)
 	return 0
 }
 
@@ -369,10 +372,10 @@ func (l *raftLog) append(ents ...pb.Entry) uint64 {
 		return l.lastIndex()
 	}
 	if after := ents[0].Index - 1; after < l.committed {
-		l.logger.Panicf("appending after index %d would rewrite committed entries (committed=%d)", after, l.committed)
+		l.logger().Panicf("appending after index %d would rewrite committed entries (committed=%d)", after, l.committed)
 	}
 	if last := l.lastIndex(); ents[0].Index > last+1 {
-		l.logger.Panicf("appending at index %d would leave a gap after the last index %d", ents[0].Index, last)
+		l.logger().Panicf("appending at index %d would leave a gap after the last index %d", ents[0].Index, last)
 	}
 	l.unstable.truncateAndAppend(ents)
 	return l.lastIndex()
@@ -387,7 +390,7 @@ func (l *raftLog) commitTo(i uint64) {
 		return
 	}
 	if last := l.lastIndex(); i > last {
-		l.logger.Panicf("commit index %d is out of range [committed=%d, lastIndex=%d]; was the log corrupted, truncated or lost?",
+		l.logger().Panicf("commit index %d is out of range [committed=%d, lastIndex=%d]; was the log corrupted, truncated or lost?",
 			i, l.committed, last)
 	}
 	l.committed = i
@@ -415,7 +418,7 @@ func (l *raftLog) maybeCommit(at entryID) bool {
 // applied, and applied never decreases.
 func (l *raftLog) appliedTo(i uint64, size uint64) {
 	if i > l.committed || i < l.applied {
-		l.logger.Panicf("applied index %d is out of range [prevApplied=%d, committed=%d]", i, l.applied, l.committed)
+		l.logger().Panicf("applied index %d is out of range [prevApplied=%d, committed=%d]", i, l.applied, l.committed)
 	}
 	l.applied = i
 	l.applying = max(l.applying, i)
@@ -432,7 +435,7 @@ func (l *raftLog) appliedTo(i uint64, size uint64) {
 // without allowUnstable, persisted) ones.
 func (l *raftLog) acceptApplying(i uint64, size uint64, allowUnstable bool) {
 	if i < l.applying || i > l.maxAppliableIndex(allowUnstable) {
-		l.logger.Panicf("applying index %d is out of range [applying=%d, maxAppliable=%d]",
+		l.logger().Panicf("applying index %d is out of range [applying=%d, maxAppliable=%d]",
 			i, l.applying, l.maxAppliableIndex(allowUnstable))
 	}
 	l.applying = i
@@ -511,7 +514,7 @@ func (l *raftLog) nextCommittedEnts(allowUnstable bool) []pb.Entry {
 	}
 	ents, err := l.slice(lo, hi, budget)
 	if err != nil {
-		l.logger.Panicf("unexpected error reading committed entries [%d, %d): %v", lo, hi, err)
+		l.logger().Panicf("unexpected error reading committed entries [%d, %d): %v", lo, hi, err)
 	}
 	if !atLeastOne && len(ents) > 0 && uint64(ents[0].Size()) > budget {
 		// slice returns at least one entry; here it does not fit.
@@ -591,7 +594,7 @@ func (l *raftLog) stableSnapTo(i uint64) {
 // Panics if s.Metadata.Index < committed: committed never decreases.
 func (l *raftLog) restore(s pb.Snapshot) {
 	if s.Metadata.Index < l.committed {
-		l.logger.Panicf("restoring snapshot %d/%d would lower committed (%d)",
+		l.logger().Panicf("restoring snapshot %d/%d would lower committed (%d)",
 			s.Metadata.Term, s.Metadata.Index, l.committed)
 	}
 	l.committed = s.Metadata.Index
@@ -628,7 +631,7 @@ func (l *raftLog) entries(i uint64, maxSize uint64) ([]pb.Entry, error) {
 func (l *raftLog) allEntries() []pb.Entry {
 	ents, err := l.entries(l.firstIndex(), noLimit)
 	if err != nil {
-		l.logger.Panicf("unexpected error reading all entries: %v", err)
+		l.logger().Panicf("unexpected error reading all entries: %v", err)
 	}
 	return ents
 }

@@ -77,7 +77,7 @@ func TestNewRaftLog(t *testing.T) {
 
 	l, err = newRaftLog(ms, nil, 100)
 	require.NoError(t, err)
-	require.NotNil(t, l.logger)
+	require.NotNil(t, l.logger())
 	require.Equal(t, uint64(100), l.maxApplyingEntsSize)
 }
 

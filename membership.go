@@ -16,8 +16,8 @@ import (
 func (r *raft) applyConfChange(cc pb.ConfChangeV2) pb.ConfState {
 	cfg, prs, err := r.changeConfig(cc)
 	if err != nil {
-		r.logger.Errorf("%x ignores configuration change %s: %v", r.id, pb.ConfChangesToString(cc.Changes), err)
-		return r.trk.ConfState()
+		r.logger().Errorf("%x ignores configuration change %s: %v", r.id, pb.ConfChangesToString(cc.Changes), err)
+		return r.confState()
 	}
 	return r.switchToConfig(cfg, prs)
 }
@@ -25,7 +25,7 @@ func (r *raft) applyConfChange(cc pb.ConfChangeV2) pb.ConfState {
 // changeConfig computes the configuration that cc makes of the current
 // one, without installing it.
 func (r *raft) changeConfig(cc pb.ConfChangeV2) (tracker.Config, tracker.ProgressMap, error) {
-	changer := confchange.Changer{Tracker: r.trk, LastIndex: r.raftLog.lastIndex()}
+	changer := confchange.Changer{Tracker: r.tracker(), LastIndex: r.raftLog.lastIndex()}
 	if cc.LeaveJoint() {
 		return changer.LeaveJoint()
 	}
@@ -52,7 +52,7 @@ func (r *raft) lastConfChangeIndex(lo, hi uint64) uint64 {
 		return nil
 	})
 	if err != nil {
-		r.logger.Errorf("%x error scanning entries [%d, %d) for configuration changes: %v", r.id, lo, hi, err)
+		r.logger().Errorf("%x error scanning entries [%d, %d) for configuration changes: %v", r.id, lo, hi, err)
 		return hi - 1
 	}
 	return last
@@ -70,12 +70,10 @@ func (r *raft) scanPageSize() uint64 {
 // leader that is no longer a voter may step down, the commit index may move
 // because the quorum changed, and new peers get their first appends.
 func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.ConfState {
-	r.trk.Config = cfg
-	r.trk.Progress = prs
-	r.rebuildPeers()
+	r.setConfig(cfg, prs)
 	r.dropIdleWindows()
-	r.logger.Infof("%x switched to configuration %s", r.id, r.trk.Config)
-	cs := r.trk.ConfState()
+	r.logger().Infof("%x switched to configuration %s", r.id, r.cfgString())
+	cs := r.confState()
 	pr := r.progress(r.id)
 	ok := pr != nil
 	r.isLearner = ok && pr.IsLearner
@@ -85,7 +83,7 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 		// are applied while it runs, and one of them may remove this node
 		// (or make it a learner). Winning would make a leader that is not
 		// a voter and tracks no progress of its own; give it up.
-		r.logger.Infof("%x is no longer a voter of %s; abandons its campaign", r.id, r.trk.Config)
+		r.logger().Infof("%x is no longer a voter of %s; abandons its campaign", r.id, r.cfgString())
 		r.becomeFollower(r.Term, None)
 	}
 	if (!ok || r.isLearner) && r.state == StateLeader {
@@ -101,7 +99,7 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 			if r.maybeHandOverOnRemoval() {
 				return cs
 			}
-			r.logger.Infof("%x removed from the configuration; leads on until a voter of %s catches up", r.id, r.trk.Config)
+			r.logger().Infof("%x removed from the configuration; leads on until a voter of %s catches up", r.id, r.cfgString())
 			r.stepDownPending = true
 		}
 		// Compatible behaviour: lead on until the term ends, accepting no
@@ -115,13 +113,14 @@ func (r *raft) switchToConfig(cfg tracker.Config, prs tracker.ProgressMap) pb.Co
 		r.onCommit()
 		r.bcastAppend()
 	} else {
-		for _, p := range r.peers {
+		for i := range r.peers {
+			p := &r.peers[i]
 			if p.id != r.id {
 				r.maybeSendAppend(p.id, false)
 			}
 		}
 	}
-	if _, voter := r.trk.Config.Voters.IDs()[r.leadTransferee]; !voter && r.leadTransferee != None {
+	if r.leadTransferee != None && !r.isVoter(r.leadTransferee) {
 		r.abortLeaderTransfer()
 	}
 	return cs
@@ -134,7 +133,7 @@ func (r *raft) maybeHandOverOnRemoval() bool {
 	if to == None {
 		return false
 	}
-	r.logger.Infof("%x removed from the configuration; sends MsgTimeoutNow to %x and steps down", r.id, to)
+	r.logger().Infof("%x removed from the configuration; sends MsgTimeoutNow to %x and steps down", r.id, to)
 	r.sendTimeoutNow(to)
 	r.becomeFollower(r.Term, None)
 	return true
@@ -145,11 +144,12 @@ func (r *raft) maybeHandOverOnRemoval() bool {
 // or None.
 func (r *raft) caughtUpVoter() uint64 {
 	last := r.raftLog.lastIndex()
-	for _, p := range r.peers {
+	for i := range r.peers {
+		p := &r.peers[i]
 		if p.id == r.id || p.pr.IsLearner || p.pr.Match != last {
 			continue
 		}
-		if _, ok := r.trk.Config.Voters[0][p.id]; ok {
+		if p.in {
 			return p.id
 		}
 	}

@@ -91,7 +91,7 @@ func TestSnapshotPostponedWhileApplying(t *testing.T) {
 	// snapshot's, not older.
 	require.NoError(t, rn.Step(pb.Message{From: 1, To: 2, Type: pb.MsgSnap, Term: 2, Snapshot: &snap}))
 	require.Equal(t, uint64(10), rn.raft.raftLog.committed)
-	require.NoError(t, rn.raft.trk.ConfState().Equivalent(snap.Metadata.ConfState))
+	require.NoError(t, rn.raft.confState().Equivalent(snap.Metadata.ConfState))
 }
 
 // TestConfChangeValidationAgainstLogReplay proposes random configuration

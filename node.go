@@ -171,7 +171,7 @@ func (n *node) run() {
 				break // a response from a peer we do not know
 			}
 			if err := r.Step(m); err != nil {
-				r.logger.Debugf("%x error stepping %s: %v", r.id, m.Type, err)
+				r.logger().Debugf("%x error stepping %s: %v", r.id, m.Type, err)
 			}
 		case cc := <-n.confc:
 			cs := n.rn.ApplyConfChange(cc)
@@ -204,7 +204,7 @@ func (n *node) Tick() {
 	case n.tickc <- struct{}{}:
 	case <-n.done:
 	default:
-		n.rn.raft.logger.Warningf("%x tick dropped: the node is not keeping up (handle Ready faster)", n.rn.raft.id)
+		n.rn.raft.logger().Warningf("%x tick dropped: the node is not keeping up (handle Ready faster)", n.rn.raft.id)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"sync/atomic"
 
@@ -67,14 +68,12 @@ type raft struct {
 	Vote uint64
 
 	raftLog *raftLog
-	trk     tracker.ProgressTracker
-	// peers lists trk.Progress in ascending ID order, so that broadcasts
-	// neither iterate a map nor sort. Rebuilt whenever trk.Progress is
-	// replaced (switchToConfig); the *Progress values are stable.
+	// peers are the members of the configuration in ascending ID order,
+	// with their progress (see peers.go). Replaced as a whole when the
+	// configuration changes (setConfig).
 	peers []peer
 
-	state     StateType
-	isLearner bool
+	state StateType
 	// lead is the leader of Term as far as this node knows, or None.
 	lead uint64
 	// leadTransferee is the target of an ongoing leadership transfer, or
@@ -96,24 +95,9 @@ type raft struct {
 	// ticks counts every tick since the node started: the clock of the
 	// leader lease.
 	ticks uint64
-	// startupLease makes a node that just started behave as if it had
-	// heard from a leader, refusing votes for an election timeout. Before a
-	// restart it may have acknowledged a leader's heartbeat that extended
-	// that leader's lease; voting at once could elect a second leader while
-	// the first still serves lease reads. Only with ReadOnlyLeaseBased.
-	startupLease bool
 	// bootstrapIndex is the last entry Bootstrap wrote; their configuration
 	// changes are in force from the start.
 	bootstrapIndex uint64
-	// timeoutNowSent records that this leader sent MsgTimeoutNow in this
-	// term: its lease is void from then on.
-	timeoutNowSent bool
-	// stepDownPending: this leader applied its own removal and waits for a
-	// voter to catch up before handing over (StepDownOnRemoval).
-	stepDownPending bool
-	// campaignAfterApply defers a MsgTimeoutNow of this term until the
-	// committed configuration changes are applied.
-	campaignAfterApply bool
 	// snapToApply is a durable snapshot not yet handed to the apply thread
 	// (async storage writes only).
 	snapToApply *pb.Snapshot
@@ -130,15 +114,37 @@ type raft struct {
 	electionElapsed  int
 	heartbeatElapsed int
 
-	opts                      options
-	maxMsgSize                uint64
-	maxUncommittedSize        uint64
-	heartbeatTimeout          int
-	electionTimeout           int
 	randomizedElectionTimeout int
 
-	rand   *rand.Rand
-	logger Logger
+	// pcg is the source of the randomized election timeouts (randIntN).
+	pcg rand.PCG
+
+	// limits are the settings from Config, shared with the nodes that
+	// have the same (see limits.go).
+	*limits
+
+	// The booleans come last, packed into one word: every group pays for
+	// this struct.
+
+	// joint reports a joint configuration (some peer is in the outgoing
+	// half); autoLeave is its AutoLeave.
+	joint, autoLeave bool
+	isLearner        bool
+	// startupLease makes a node that just started behave as if it had
+	// heard from a leader, refusing votes for an election timeout. Before a
+	// restart it may have acknowledged a leader's heartbeat that extended
+	// that leader's lease; voting at once could elect a second leader while
+	// the first still serves lease reads. Only with ReadOnlyLeaseBased.
+	startupLease bool
+	// timeoutNowSent records that this leader sent MsgTimeoutNow in this
+	// term: its lease is void from then on.
+	timeoutNowSent bool
+	// stepDownPending: this leader applied its own removal and waits for a
+	// voter to catch up before handing over (StepDownOnRemoval).
+	stepDownPending bool
+	// campaignAfterApply defers a MsgTimeoutNow of this term until the
+	// committed configuration changes are applied.
+	campaignAfterApply bool
 }
 
 // newRaft builds a node from a Config and the contents of its Storage.
@@ -163,31 +169,34 @@ func newRaft(cfg *Config) (*raft, error) {
 	if seed == 0 {
 		seed = c.ID*0x9e3779b97f4a7c15 ^ seedCounter.Add(1)
 	}
+	maxUncommitted := c.MaxUncommittedEntriesSize
+	if maxUncommitted == 0 {
+		maxUncommitted = noLimit
+	}
 	r := &raft{
 		id:      c.ID,
 		lead:    None,
 		raftLog: raftLog,
-		opts: options{
-			checkQuorum:                 c.CheckQuorum,
-			preVote:                     c.PreVote,
-			readOnly:                    c.ReadOnlyOption,
-			disableProposalForwarding:   c.DisableProposalForwarding,
-			disableConfChangeValidation: c.DisableConfChangeValidation,
-			stepDownOnRemoval:           c.StepDownOnRemoval,
-			recycleMessages:             c.RecycleMessages && !c.AsyncStorageWrites,
-		},
-		maxMsgSize:         c.MaxSizePerMsg,
-		maxUncommittedSize: c.MaxUncommittedEntriesSize,
-		trk:                tracker.MakeProgressTracker(c.MaxInflightMsgs, c.MaxInflightBytes),
-		electionTimeout:    c.ElectionTick,
-		heartbeatTimeout:   c.HeartbeatTick,
-		logger:             c.Logger,
-		rand:               rand.New(rand.NewPCG(seed, c.ID)),
+		limits: internLimits(limits{
+			opts: options{
+				checkQuorum:                 c.CheckQuorum,
+				preVote:                     c.PreVote,
+				leaseReads:                  c.ReadOnlyOption == ReadOnlyLeaseBased,
+				disableProposalForwarding:   c.DisableProposalForwarding,
+				disableConfChangeValidation: c.DisableConfChangeValidation,
+				stepDownOnRemoval:           c.StepDownOnRemoval,
+				recycleMessages:             c.RecycleMessages && !c.AsyncStorageWrites,
+			},
+			maxMsgSize:         c.MaxSizePerMsg,
+			maxUncommittedSize: maxUncommitted,
+			maxInflight:        c.MaxInflightMsgs,
+			maxInflightBytes:   c.MaxInflightBytes,
+			electionTimeout:    c.ElectionTick,
+			heartbeatTimeout:   c.HeartbeatTick,
+		}),
 	}
-	if r.maxUncommittedSize == 0 {
-		r.maxUncommittedSize = noLimit
-	}
-	cfgs, prs, err := confchange.Restore(confchange.Changer{Tracker: r.trk, LastIndex: raftLog.lastIndex()}, cs)
+	r.pcg.Seed(seed, c.ID)
+	cfgs, prs, err := confchange.Restore(confchange.Changer{Tracker: r.emptyTracker(), LastIndex: raftLog.lastIndex()}, cs)
 	if err != nil {
 		return nil, fmt.Errorf("raft: the ConfState in Storage is invalid: %w", err)
 	}
@@ -210,8 +219,8 @@ func newRaft(cfg *Config) (*raft, error) {
 	r.becomeFollower(r.Term, None)
 	// A node that never left term 0 never acknowledged a leader.
 	r.startupLease = c.CheckQuorum && c.ReadOnlyOption == ReadOnlyLeaseBased && r.Term > 0
-	r.logger.Infof("%x starting at term %d: commit=%d applied=%d last=%s config %s",
-		r.id, r.Term, r.raftLog.committed, r.raftLog.applied, r.raftLog.lastEntryID(), r.trk.Config)
+	r.logger().Infof("%x starting at term %d: commit=%d applied=%d last=%s config %s",
+		r.id, r.Term, r.raftLog.committed, r.raftLog.applied, r.raftLog.lastEntryID(), r.cfgString())
 	return r, nil
 }
 
@@ -277,7 +286,7 @@ func (r *raft) setLead(id uint64) {
 // come from a faulty peer, so it is logged and dropped.
 func (r *raft) acceptLeader(m pb.Message) bool {
 	if r.lead != None && r.lead != m.From {
-		r.logger.Errorf("%x [term %d] drops %s from %x: %x is the leader of this term",
+		r.logger().Errorf("%x [term %d] drops %s from %x: %x is the leader of this term",
 			r.id, r.Term, m.Type, m.From, r.lead)
 		return false
 	}
@@ -332,11 +341,12 @@ func (r *raft) reset(term uint64) {
 	r.heartbeatElapsed = 0
 	r.resetRandomizedElectionTimeout()
 	r.leadTransferee = None
-	r.trk.ResetVotes()
+	r.resetVotes()
 	last := r.raftLog.lastIndex()
-	for _, p := range r.peers {
+	for i := range r.peers {
+		p := &r.peers[i]
 		// No window: maybeSendAppend makes one when it pipelines.
-		*p.pr = tracker.Progress{
+		p.pr = tracker.Progress{
 			Next:      last + 1,
 			IsLearner: p.pr.IsLearner,
 		}
@@ -356,15 +366,42 @@ func (r *raft) reset(term uint64) {
 	}
 }
 
+// logger returns the node's logger, which it shares with its log.
+func (r *raft) logger() Logger {
+	return r.raftLog.logger()
+}
+
 func (r *raft) resetRandomizedElectionTimeout() {
-	r.randomizedElectionTimeout = r.electionTimeout + r.rand.IntN(r.electionTimeout)
+	r.randomizedElectionTimeout = r.electionTimeout + r.randIntN(r.electionTimeout)
+}
+
+// randIntN returns a uniformly distributed integer in [0, n), n > 0, drawn
+// from the node's PCG. It makes the same draws as math/rand/v2's
+// Rand.IntN over that PCG on 64-bit platforms (a power of two masks the
+// low bits; otherwise Lemire's multiply-and-reject), on every platform,
+// and saves the node a rand.Rand.
+func (r *raft) randIntN(n int) int {
+	m := uint64(n)
+	if m&(m-1) == 0 {
+		return int(r.pcg.Uint64() & (m - 1))
+	}
+	hi, lo := bits.Mul64(r.pcg.Uint64(), m)
+	if lo < m {
+		// Reject the products whose low half falls in the 2⁶⁴ mod m
+		// values that would favour some results.
+		thresh := -m % m
+		for lo < thresh {
+			hi, lo = bits.Mul64(r.pcg.Uint64(), m)
+		}
+	}
+	return int(hi)
 }
 
 func (r *raft) becomeFollower(term, lead uint64) {
 	r.reset(term)
 	r.setLead(lead)
 	r.state = StateFollower
-	r.logger.Infof("%x became follower at term %d", r.id, r.Term)
+	r.logger().Infof("%x became follower at term %d", r.id, r.Term)
 }
 
 func (r *raft) becomeCandidate() {
@@ -374,7 +411,7 @@ func (r *raft) becomeCandidate() {
 	r.reset(r.Term + 1)
 	r.setVote(r.id)
 	r.state = StateCandidate
-	r.logger.Infof("%x became candidate at term %d", r.id, r.Term)
+	r.logger().Infof("%x became candidate at term %d", r.id, r.Term)
 }
 
 // becomePreCandidate starts a pre-election. Term and vote are unchanged: a
@@ -383,10 +420,10 @@ func (r *raft) becomePreCandidate() {
 	if r.state == StateLeader {
 		panic(fmt.Sprintf("raft %x: leader cannot become pre-candidate", r.id))
 	}
-	r.trk.ResetVotes()
+	r.resetVotes()
 	r.lead = None
 	r.state = StatePreCandidate
-	r.logger.Infof("%x became pre-candidate at term %d", r.id, r.Term)
+	r.logger().Infof("%x became pre-candidate at term %d", r.id, r.Term)
 }
 
 func (r *raft) becomeLeader() {
@@ -408,7 +445,7 @@ func (r *raft) becomeLeader() {
 	if !r.appendEntry(pb.Entry{}) {
 		panic(fmt.Sprintf("raft %x: the empty entry of a new leader was refused", r.id))
 	}
-	r.logger.Infof("%x became leader at term %d", r.id, r.Term)
+	r.logger().Infof("%x became leader at term %d", r.id, r.Term)
 }
 
 // promotable reports whether this node may campaign: it is a voter of the
@@ -430,7 +467,7 @@ func (r *raft) tickElection() {
 		// Not heard from a leader for a whole timeout: there is none.
 		r.lead = None
 		if err := r.Step(pb.Message{From: r.id, Type: pb.MsgHup}); err != nil {
-			r.logger.Debugf("%x error starting an election: %v", r.id, err)
+			r.logger().Debugf("%x error starting an election: %v", r.id, err)
 		}
 	}
 }
@@ -444,7 +481,7 @@ func (r *raft) tickHeartbeat() {
 		r.electionElapsed = 0
 		if r.opts.checkQuorum {
 			if err := r.Step(pb.Message{From: r.id, Type: pb.MsgCheckQuorum}); err != nil {
-				r.logger.Debugf("%x error checking quorum: %v", r.id, err)
+				r.logger().Debugf("%x error checking quorum: %v", r.id, err)
 			}
 		}
 		if r.state == StateLeader {
@@ -462,7 +499,7 @@ func (r *raft) tickHeartbeat() {
 	if r.heartbeatElapsed >= r.heartbeatTimeout {
 		r.heartbeatElapsed = 0
 		if err := r.Step(pb.Message{From: r.id, Type: pb.MsgBeat}); err != nil {
-			r.logger.Debugf("%x error sending heartbeats: %v", r.id, err)
+			r.logger().Debugf("%x error sending heartbeats: %v", r.id, err)
 		}
 	}
 }
@@ -544,7 +581,7 @@ func (r *raft) stepTerm(m pb.Message) (bool, error) {
 			if r.inLease() && campaignType(m.Context) != campaignTransfer {
 				// Leader stickiness: a node that hears from a live leader
 				// does not help depose it (thesis §4.2.3).
-				r.logger.Infof("%x [term %d, lead %x] ignores %s from %x at term %d: lease not expired (%d of %d ticks)",
+				r.logger().Infof("%x [term %d, lead %x] ignores %s from %x at term %d: lease not expired (%d of %d ticks)",
 					r.id, r.Term, r.lead, m.Type, m.From, m.Term, r.electionElapsed, r.electionTimeout)
 				return false, nil
 			}
@@ -556,7 +593,7 @@ func (r *raft) stepTerm(m pb.Message) (bool, error) {
 			// A granted pre-vote carries the term we will campaign for;
 			// we move to it only once we win the pre-election.
 		default:
-			r.logger.Infof("%x [term %d] received %s from %x at term %d; moving to it",
+			r.logger().Infof("%x [term %d] received %s from %x at term %d; moving to it",
 				r.id, r.Term, m.Type, m.From, m.Term)
 			if m.Type == pb.MsgApp || m.Type == pb.MsgHeartbeat || m.Type == pb.MsgSnap {
 				r.becomeFollower(m.Term, m.From)
@@ -576,7 +613,7 @@ func (r *raft) stepTerm(m pb.Message) (bool, error) {
 			// Reject with our term so the pre-candidate catches up.
 			r.send(r.voteResp(m.From, r.Term, pb.MsgPreVoteResp, true))
 		default:
-			r.logger.Debugf("%x [term %d] ignores %s from %x at lower term %d", r.id, r.Term, m.Type, m.From, m.Term)
+			r.logger().Debugf("%x [term %d] ignores %s from %x at lower term %d", r.id, r.Term, m.Type, m.From, m.Term)
 		}
 		return false, nil
 	}
@@ -602,7 +639,7 @@ func stepLeader(r *raft, m pb.Message) error {
 	// The rest are answers from, or about, one peer.
 	pr := r.progress(m.From)
 	if pr == nil {
-		r.logger.Debugf("%x ignores %s from %x: not in the configuration", r.id, m.Type, m.From)
+		r.logger().Debugf("%x ignores %s from %x: not in the configuration", r.id, m.Type, m.From)
 		return nil
 	}
 	switch m.Type {
@@ -617,7 +654,7 @@ func stepLeader(r *raft, m pb.Message) error {
 		if pr.State == tracker.StateReplicate {
 			pr.BecomeProbe()
 		}
-		r.logger.Debugf("%x failed to send a message to %x: unreachable; %s", r.id, m.From, pr)
+		r.logger().Debugf("%x failed to send a message to %x: unreachable; %s", r.id, m.From, pr)
 	case pb.MsgTransferLeader:
 		r.handleTransferLeader(m, pr)
 	}
@@ -628,7 +665,7 @@ func stepLeader(r *raft, m pb.Message) error {
 func stepCandidate(r *raft, m pb.Message) error {
 	switch m.Type {
 	case pb.MsgProp:
-		r.logger.Infof("%x no leader at term %d; dropping proposal", r.id, r.Term)
+		r.logger().Infof("%x no leader at term %d; dropping proposal", r.id, r.Term)
 		return ErrProposalDropped
 	case pb.MsgApp, pb.MsgHeartbeat, pb.MsgSnap:
 		// A leader of our term exists (a higher term was handled by
@@ -638,9 +675,9 @@ func stepCandidate(r *raft, m pb.Message) error {
 	case pb.MsgVoteResp, pb.MsgPreVoteResp:
 		r.handleVoteResponse(m)
 	case pb.MsgTimeoutNow:
-		r.logger.Debugf("%x [term %d] ignores MsgTimeoutNow from %x as a candidate", r.id, r.Term, m.From)
+		r.logger().Debugf("%x [term %d] ignores MsgTimeoutNow from %x as a candidate", r.id, r.Term, m.From)
 	case pb.MsgReadIndex, pb.MsgTransferLeader, pb.MsgForgetLeader:
-		r.logger.Infof("%x no leader at term %d; dropping %s", r.id, r.Term, m.Type)
+		r.logger().Infof("%x no leader at term %d; dropping %s", r.id, r.Term, m.Type)
 	}
 	return nil
 }
@@ -671,18 +708,18 @@ func stepFollower(r *raft, m pb.Message) error {
 		if r.hasUnappliedConfChanges() {
 			// Typically the leader removed itself and the change is not
 			// applied here yet: campaign as soon as it is.
-			r.logger.Infof("%x [term %d] received MsgTimeoutNow from %x; will campaign once the committed configuration changes are applied", r.id, r.Term, m.From)
+			r.logger().Infof("%x [term %d] received MsgTimeoutNow from %x; will campaign once the committed configuration changes are applied", r.id, r.Term, m.From)
 			r.campaignAfterApply = true
 			return nil
 		}
-		r.logger.Infof("%x [term %d] received MsgTimeoutNow from %x; campaigning to take over leadership", r.id, r.Term, m.From)
+		r.logger().Infof("%x [term %d] received MsgTimeoutNow from %x; campaigning to take over leadership", r.id, r.Term, m.From)
 		// Transfers skip the pre-vote: the old leader asked for this.
 		r.hup(campaignTransfer)
 	case pb.MsgReadIndex:
 		return r.forwardToLeader(m, false)
 	case pb.MsgReadIndexResp:
 		if len(m.Entries) != 1 {
-			r.logger.Errorf("%x invalid MsgReadIndexResp from %x: %d entries", r.id, m.From, len(m.Entries))
+			r.logger().Errorf("%x invalid MsgReadIndexResp from %x: %d entries", r.id, m.From, len(m.Entries))
 			return nil
 		}
 		rs := r.rs()
@@ -694,11 +731,11 @@ func stepFollower(r *raft, m pb.Message) error {
 // forwardToLeader sends a proposal, read or transfer request to the leader.
 func (r *raft) forwardToLeader(m pb.Message, disabled bool) error {
 	if r.lead == None {
-		r.logger.Infof("%x no leader at term %d; dropping %s", r.id, r.Term, m.Type)
+		r.logger().Infof("%x no leader at term %d; dropping %s", r.id, r.Term, m.Type)
 		return ErrProposalDropped
 	}
 	if disabled {
-		r.logger.Infof("%x not forwarding %s to leader %x at term %d: forwarding is disabled", r.id, m.Type, r.lead, r.Term)
+		r.logger().Infof("%x not forwarding %s to leader %x at term %d: forwarding is disabled", r.id, m.Type, r.lead, r.Term)
 		return ErrProposalDropped
 	}
 	m.To = r.lead
@@ -711,12 +748,12 @@ func (r *raft) forwardToLeader(m pb.Message, disabled bool) error {
 // this would let a new leader arise inside the old leader's lease, so it is
 // refused.
 func (r *raft) handleForgetLeader() {
-	if r.opts.readOnly == ReadOnlyLeaseBased {
-		r.logger.Errorf("%x ignores MsgForgetLeader: not allowed with ReadOnlyLeaseBased", r.id)
+	if r.opts.leaseReads {
+		r.logger().Errorf("%x ignores MsgForgetLeader: not allowed with ReadOnlyLeaseBased", r.id)
 		return
 	}
 	if r.lead != None {
-		r.logger.Infof("%x forgetting leader %x at term %d", r.id, r.lead, r.Term)
+		r.logger().Infof("%x forgetting leader %x at term %d", r.id, r.lead, r.Term)
 		r.lead = None
 	}
 }
@@ -755,11 +792,11 @@ func (r *raft) appliedTo(index, size uint64) {
 	r.raftLog.appliedTo(index, size)
 	if r.campaignAfterApply && r.state == StateFollower && !r.hasUnappliedConfChanges() {
 		r.campaignAfterApply = false
-		r.logger.Infof("%x applied the pending configuration changes; campaigning as asked by MsgTimeoutNow", r.id)
+		r.logger().Infof("%x applied the pending configuration changes; campaigning as asked by MsgTimeoutNow", r.id)
 		r.hup(campaignTransfer)
 		return
 	}
-	if r.trk.Config.AutoLeave && oldApplied <= r.pendingConfIndex && index >= r.pendingConfIndex && r.state == StateLeader {
+	if r.autoLeave && oldApplied <= r.pendingConfIndex && index >= r.pendingConfIndex && r.state == StateLeader {
 		// A leave entry is an empty ConfChangeV2; it cannot be refused by
 		// the uncommitted size limit since it has no payload.
 		data, err := (&pb.ConfChangeV2{}).Marshal()
@@ -767,12 +804,12 @@ func (r *raft) appliedTo(index, size uint64) {
 			panic(err) // an empty message always marshals
 		}
 		if !r.appendEntry(pb.Entry{Type: pb.EntryConfChangeV2, Data: data}) {
-			r.logger.Warningf("%x could not propose to leave the joint configuration %s", r.id, r.trk.Config)
+			r.logger().Warningf("%x could not propose to leave the joint configuration %s", r.id, r.cfgString())
 			return
 		}
 		r.pendingConfIndex = r.raftLog.lastIndex()
 		r.bcastAppend()
-		r.logger.Infof("%x proposed to leave the joint configuration %s", r.id, r.trk.Config)
+		r.logger().Infof("%x proposed to leave the joint configuration %s", r.id, r.cfgString())
 	}
 }
 
@@ -800,59 +837,18 @@ func decodeReadSeq(ctx []byte) (uint64, bool) {
 	return binary.BigEndian.Uint64(ctx), true
 }
 
-// peer is one entry of raft.peers.
-type peer struct {
-	id uint64
-	pr *tracker.Progress
-}
-
-// rebuildPeers refreshes the sorted view of trk.Progress.
-func (r *raft) rebuildPeers() {
-	r.peers = r.peers[:0]
-	r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-		r.peers = append(r.peers, peer{id: id, pr: pr})
-	})
-}
-
 // dropIdleWindows lets go of the flow-control windows with nothing in
 // flight, so that an idle group carries none and a window that grew during
 // a burst (a catch-up fills MaxInflightMsgs slots) does not stay grown.
 // maybeSendAppend makes a new one when it pipelines again. Called when the
 // configuration changes and at a leader's election-timeout ticks.
 func (r *raft) dropIdleWindows() {
-	for _, p := range r.peers {
+	for i := range r.peers {
+		p := &r.peers[i]
 		if p.pr.Inflights.Count() == 0 {
 			p.pr.Inflights = nil
 		}
 	}
-}
-
-// progress returns the progress of peer id, or nil if id is not in the
-// configuration. It searches the sorted peers (a few cache lines) rather
-// than the progress map.
-func (r *raft) progress(id uint64) *tracker.Progress {
-	ps := r.peers
-	if len(ps) > 8 {
-		i, j := 0, len(ps)
-		for i < j {
-			h := int(uint(i+j) >> 1)
-			if ps[h].id < id {
-				i = h + 1
-			} else {
-				j = h
-			}
-		}
-		ps = ps[i:]
-		if len(ps) > 1 {
-			ps = ps[:1]
-		}
-	}
-	for i := range ps {
-		if ps[i].id == id {
-			return ps[i].pr
-		}
-	}
-	return nil
 }
 
 // readsState is the part of a node that serves reads: answered reads,
@@ -896,5 +892,6 @@ type options struct {
 	disableConfChangeValidation bool
 	stepDownOnRemoval           bool
 	recycleMessages             bool
-	readOnly                    ReadOnlyOption
+	// leaseReads: Config.ReadOnlyOption is ReadOnlyLeaseBased.
+	leaseReads bool
 }

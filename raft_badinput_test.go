@@ -17,6 +17,6 @@ func TestLeaderDropsAckBeyondItsLog(t *testing.T) {
 	r := c.nodes[1].rn.raft
 	last := r.raftLog.lastIndex()
 	require.NoError(t, c.nodes[1].rn.Step(pb.Message{From: 2, To: 1, Type: pb.MsgAppResp, Term: r.Term, Index: last + 100}))
-	require.Equal(t, last, r.trk.Progress[2].Match)
+	require.Equal(t, last, r.tracker().Progress[2].Match)
 	require.Equal(t, last, r.raftLog.committed)
 }

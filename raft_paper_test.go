@@ -626,7 +626,7 @@ func TestPaper5_3LeaderRetriesWhenWholeWindowLost(t *testing.T) {
 		c.settle(nil)
 	}
 	require.Equal(t, []string{"lost0", "lost1", "lost2"}, c.appliedData(1))
-	require.True(t, c.nodes[1].rn.raft.trk.Progress[3].Inflights.Full())
+	require.True(t, c.nodes[1].rn.raft.tracker().Progress[3].Inflights.Full())
 
 	c.heal()
 	for i := 0; i < 3*c.nodes[1].rn.raft.electionTimeout; i++ {
@@ -634,7 +634,7 @@ func TestPaper5_3LeaderRetriesWhenWholeWindowLost(t *testing.T) {
 		c.settle(nil)
 	}
 	require.Equal(t, []string{"lost0", "lost1", "lost2"}, c.appliedData(3),
-		"follower never caught up; leader's view: %s", c.nodes[1].rn.raft.trk.Progress[3])
+		"follower never caught up; leader's view: %s", c.nodes[1].rn.raft.tracker().Progress[3])
 }
 
 // §5.4.1: the election restriction. "The voter denies its vote if its own

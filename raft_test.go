@@ -2,11 +2,15 @@ package raft
 
 import (
 	"fmt"
+	"math"
+	"math/bits"
 	"math/rand"
+	randv2 "math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/raftcore/raft/confchange"
 	pb "github.com/raftcore/raft/raftpb"
 	"github.com/raftcore/raft/tracker"
 	"github.com/stretchr/testify/require"
@@ -264,7 +268,7 @@ func (c *testCluster) appliedData(id uint64) []string {
 
 // confState returns node id's configuration.
 func (c *testCluster) confState(id uint64) pb.ConfState {
-	return c.nodes[id].rn.raft.trk.ConfState()
+	return c.nodes[id].rn.raft.confState()
 }
 
 // newClusterFromLogs builds a cluster whose nodes start from the snapshot
@@ -440,7 +444,7 @@ func TestLeaderRepairsFollowerThatLostItsLog(t *testing.T) {
 	require.Equal(t, ldr.raftLog.lastIndex(), n3.raftLog.lastIndex())
 	require.Equal(t, ldr.raftLog.committed, n3.raftLog.committed)
 	require.Equal(t, want, c.appliedData(3))
-	pr := ldr.trk.Progress[3]
+	pr := ldr.tracker().Progress[3]
 	require.Equal(t, ldr.raftLog.lastIndex(), pr.Match)
 	require.Equal(t, tracker.StateReplicate, pr.State)
 
@@ -522,7 +526,7 @@ func TestMalformedMessagesDropped(t *testing.T) {
 				drain(t, rn, st)
 			}
 			before := rn.raft.raftLog.allEntries()
-			beforeCS := rn.raft.trk.ConfState()
+			beforeCS := rn.raft.confState()
 			m := tc.m
 			m.From, m.To = 2, 1
 			if m.Type != pb.MsgProp && m.Type != pb.MsgReadIndex {
@@ -531,7 +535,7 @@ func TestMalformedMessagesDropped(t *testing.T) {
 			require.NotPanics(t, func() { _ = rn.Step(m) })
 			msgs, _ := drain(t, rn, st)
 			require.Empty(t, pick(msgs, pb.MsgReadIndexResp, None))
-			require.Equal(t, beforeCS, rn.raft.trk.ConfState())
+			require.Equal(t, beforeCS, rn.raft.confState())
 			after := rn.raft.raftLog.allEntries()
 			if m.Type == pb.MsgProp && len(after) > len(before) {
 				// A refused configuration change may enter the log as an
@@ -761,7 +765,7 @@ func replicatingLeader(t *testing.T, opt func(*Config)) (*RawNode, *MemoryStorag
 	makeLeader(t, rn, st)
 	require.NoError(t, rn.Step(pb.Message{From: 2, To: 1, Type: pb.MsgAppResp, Term: rn.raft.Term, Index: rn.raft.raftLog.lastIndex()}))
 	drain(t, rn, st)
-	require.Equal(t, tracker.StateReplicate, rn.raft.trk.Progress[2].State)
+	require.Equal(t, tracker.StateReplicate, rn.raft.tracker().Progress[2].State)
 	return rn, st
 }
 
@@ -776,7 +780,7 @@ func TestMaxInflightMsgs(t *testing.T) {
 		apps = append(apps, pick(msgs, pb.MsgApp, 2)...)
 	}
 	require.Len(t, apps, 3, describeMsgs(apps))
-	pr := rn.raft.trk.Progress[2]
+	pr := rn.raft.tracker().Progress[2]
 	require.True(t, pr.IsPaused())
 	require.True(t, pr.Inflights.Full())
 
@@ -789,12 +793,12 @@ func TestMaxInflightMsgs(t *testing.T) {
 
 	// Acknowledging everything drains the rest, in windows of three.
 	last := rn.raft.raftLog.lastIndex()
-	for i := 0; i < 10 && rn.raft.trk.Progress[2].Match < last; i++ {
-		require.NoError(t, rn.Step(pb.Message{From: 2, To: 1, Type: pb.MsgAppResp, Term: rn.raft.Term, Index: rn.raft.trk.Progress[2].Next - 1}))
+	for i := 0; i < 10 && rn.raft.tracker().Progress[2].Match < last; i++ {
+		require.NoError(t, rn.Step(pb.Message{From: 2, To: 1, Type: pb.MsgAppResp, Term: rn.raft.Term, Index: rn.raft.tracker().Progress[2].Next - 1}))
 		msgs, _ := drain(t, rn, st)
 		require.LessOrEqual(t, len(pick(msgs, pb.MsgApp, 2)), 3)
 	}
-	require.Equal(t, last, rn.raft.trk.Progress[2].Match)
+	require.Equal(t, last, rn.raft.tracker().Progress[2].Match)
 }
 
 // MaxInflightBytes bounds the unacknowledged payload bytes to a replicating
@@ -808,7 +812,7 @@ func TestMaxInflightBytes(t *testing.T) {
 		apps = append(apps, pick(msgs, pb.MsgApp, 2)...)
 	}
 	require.Len(t, apps, 3, describeMsgs(apps))
-	require.True(t, rn.raft.trk.Progress[2].IsPaused())
+	require.True(t, rn.raft.tracker().Progress[2].IsPaused())
 
 	require.NoError(t, rn.Step(pb.Message{From: 2, To: 1, Type: pb.MsgAppResp, Term: rn.raft.Term, Index: apps[1].Entries[0].Index}))
 	msgs, _ := drain(t, rn, st)
@@ -827,13 +831,13 @@ func TestStaleAppendRejectionIgnored(t *testing.T) {
 	last := rn.raft.raftLog.lastIndex()
 	require.NoError(t, rn.Step(pb.Message{From: 2, To: 1, Type: pb.MsgAppResp, Term: rn.raft.Term, Index: last}))
 	drain(t, rn, st)
-	pr := *rn.raft.trk.Progress[2]
+	pr := *rn.raft.tracker().Progress[2]
 	require.Equal(t, last, pr.Match)
 
 	require.NoError(t, rn.Step(pb.Message{From: 2, To: 1, Type: pb.MsgAppResp, Term: rn.raft.Term,
 		Index: last - 1, Reject: true, RejectHint: 1, LogTerm: 1}))
 	msgs, _ := drain(t, rn, st)
-	after := rn.raft.trk.Progress[2]
+	after := rn.raft.tracker().Progress[2]
 	require.Equal(t, tracker.StateReplicate, after.State)
 	require.Equal(t, pr.Match, after.Match)
 	require.Equal(t, pr.Next, after.Next)
@@ -844,7 +848,7 @@ func TestStaleAppendRejectionIgnored(t *testing.T) {
 func TestReportUnreachable(t *testing.T) {
 	rn, st := replicatingLeader(t, nil)
 	rn.ReportUnreachable(2)
-	require.Equal(t, tracker.StateProbe, rn.raft.trk.Progress[2].State)
+	require.Equal(t, tracker.StateProbe, rn.raft.tracker().Progress[2].State)
 	drain(t, rn, st)
 	// Probing: one MsgApp at a time until it is answered.
 	require.NoError(t, rn.Propose([]byte("a")))
@@ -887,7 +891,7 @@ func snapshottingLeader(t *testing.T) (*RawNode, *MemoryStorage) {
 	require.Len(t, snaps, 1, describeMsgs(msgs))
 	require.Equal(t, uint64(5), snaps[0].Snapshot.Metadata.Index)
 	require.Equal(t, []byte("state"), snaps[0].Snapshot.Data)
-	pr := rn.raft.trk.Progress[2]
+	pr := rn.raft.tracker().Progress[2]
 	require.Equal(t, tracker.StateSnapshot, pr.State)
 	require.Equal(t, uint64(5), pr.PendingSnapshot)
 	return rn, st
@@ -900,7 +904,7 @@ func TestReportSnapshot(t *testing.T) {
 	t.Run("finish", func(t *testing.T) {
 		rn, st := snapshottingLeader(t)
 		rn.ReportSnapshot(2, SnapshotFinish)
-		pr := rn.raft.trk.Progress[2]
+		pr := rn.raft.tracker().Progress[2]
 		require.Equal(t, tracker.StateProbe, pr.State)
 		require.Equal(t, uint64(6), pr.Next)
 		require.Zero(t, pr.PendingSnapshot)
@@ -917,7 +921,7 @@ func TestReportSnapshot(t *testing.T) {
 	t.Run("failure", func(t *testing.T) {
 		rn, st := snapshottingLeader(t)
 		rn.ReportSnapshot(2, SnapshotFailure)
-		pr := rn.raft.trk.Progress[2]
+		pr := rn.raft.tracker().Progress[2]
 		require.Equal(t, tracker.StateProbe, pr.State)
 		require.Equal(t, pr.Match+1, pr.Next)
 		require.Zero(t, pr.PendingSnapshot)
@@ -929,9 +933,9 @@ func TestReportSnapshot(t *testing.T) {
 	})
 	t.Run("not snapshotting", func(t *testing.T) {
 		rn, _ := replicatingLeader(t, nil)
-		before := *rn.raft.trk.Progress[2]
+		before := *rn.raft.tracker().Progress[2]
 		rn.ReportSnapshot(2, SnapshotFinish)
-		after := rn.raft.trk.Progress[2]
+		after := rn.raft.tracker().Progress[2]
 		require.Equal(t, before.State, after.State)
 		require.Equal(t, before.Next, after.Next)
 	})
@@ -947,7 +951,7 @@ func TestAppendRejectionIgnoredWhileSnapshotting(t *testing.T) {
 	require.NoError(t, rn.Step(pb.Message{From: 2, To: 1, Type: pb.MsgAppResp, Term: rn.raft.Term,
 		Index: 5, Reject: true, RejectHint: 0}))
 	msgs, _ := drain(t, rn, st)
-	pr := rn.raft.trk.Progress[2]
+	pr := rn.raft.tracker().Progress[2]
 	require.Equal(t, tracker.StateSnapshot, pr.State)
 	require.Equal(t, uint64(5), pr.PendingSnapshot)
 	require.Equal(t, pr.PendingSnapshot+1, pr.Next, "Next moved during StateSnapshot: %s", pr)
@@ -974,7 +978,7 @@ func TestSnapshotSentAndRetriedWhenTemporarilyUnavailable(t *testing.T) {
 	c.settle(nil)
 	ldr := c.nodes[1]
 	applied := ldr.rn.raft.raftLog.applied
-	cs := ldr.rn.raft.trk.ConfState()
+	cs := ldr.rn.raft.confState()
 	_, err := ldr.st.CreateSnapshot(applied, &cs, []byte("snap"))
 	require.NoError(t, err)
 	require.NoError(t, ldr.st.Compact(applied))
@@ -995,7 +999,7 @@ func TestSnapshotSentAndRetriedWhenTemporarilyUnavailable(t *testing.T) {
 	require.Zero(t, snaps)
 	require.Positive(t, wrapped.calls, "the leader never asked for a snapshot")
 	require.Less(t, c.nodes[3].rn.raft.raftLog.committed, applied)
-	require.NotEqual(t, tracker.StateSnapshot, ldr.rn.raft.trk.Progress[3].State)
+	require.NotEqual(t, tracker.StateSnapshot, ldr.rn.raft.tracker().Progress[3].State)
 
 	wrapped.set(false)
 	for i := 0; i < 3; i++ {
@@ -1009,7 +1013,7 @@ func TestSnapshotSentAndRetriedWhenTemporarilyUnavailable(t *testing.T) {
 	require.Equal(t, applied, snap.Metadata.Index)
 	require.Equal(t, []byte("snap"), snap.Data)
 	require.Equal(t, ldr.rn.raft.raftLog.committed, n3.rn.raft.raftLog.committed)
-	require.Equal(t, tracker.StateReplicate, ldr.rn.raft.trk.Progress[3].State)
+	require.Equal(t, tracker.StateReplicate, ldr.rn.raft.tracker().Progress[3].State)
 
 	require.NoError(t, ldr.rn.Propose([]byte("after")))
 	c.settle(nil)
@@ -1254,12 +1258,12 @@ func TestApplyConfChangeInvalid(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rn, _ := newTestRaw(t, 1, tc.voters, nil)
-			before := rn.raft.trk.ConfState()
+			before := rn.raft.confState()
 			var cs *pb.ConfState
 			require.NotPanics(t, func() { cs = rn.ApplyConfChange(tc.cc) })
 			require.NotNil(t, cs)
 			require.NoError(t, cs.Equivalent(before))
-			require.Equal(t, before, rn.raft.trk.ConfState())
+			require.Equal(t, before, rn.raft.confState())
 		})
 	}
 	// Entering a joint configuration twice.
@@ -1620,7 +1624,7 @@ func randomizedSafetyRun(t *testing.T, seed int64, preVote, checkQuorum, compact
 			nd := c.nodes[id]
 			applied := nd.rn.raft.raftLog.applied
 			if first, _ := nd.st.FirstIndex(); applied > first+2 {
-				cs := nd.rn.raft.trk.ConfState()
+				cs := nd.rn.raft.confState()
 				_, err := nd.st.CreateSnapshot(applied, &cs, []byte(fmt.Sprint("snap@", applied)))
 				require.NoError(t, err)
 				require.NoError(t, nd.st.Compact(applied))
@@ -1723,41 +1727,104 @@ func TestRaftProgressLookup(t *testing.T) {
 		r, err := newRaft(testConfig(ids[0], st))
 		require.NoError(t, err)
 		for id := uint64(0); id <= uint64(3*n+3); id++ {
-			require.Same(t, r.trk.Progress[id], r.progress(id), "%d peers, id %d", n, id)
+			require.Same(t, r.tracker().Progress[id], r.progress(id), "%d peers, id %d", n, id)
 		}
 	}
 }
 
-// raft.committedIndex, computed from the peer slice, agrees with the
-// tracker's quorum computation for random configurations (with learners,
-// joint or not) and random Match values.
-func TestRaftCommittedIndexMatchesTracker(t *testing.T) {
+// The core answers its quorum questions from the peer slice (peers.go).
+// For random configurations (learners, joint, voters demoted to
+// LearnersNext) and random Match, RecentActive and votes, every answer
+// agrees with the tracker's map-based computation over the configuration
+// that confchange.Restore builds independently, and the tracker form the
+// core builds for confchange and Status equals that configuration.
+func TestRaftQuorumMatchesTracker(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
-	for iter := 0; iter < 2000; iter++ {
+	for iter := 0; iter < 3000; iter++ {
 		var cs pb.ConfState
 		ids := rng.Perm(20)
 		nv := 1 + rng.Intn(9)
 		for _, id := range ids[:nv] {
 			cs.Voters = append(cs.Voters, uint64(id+1))
 		}
-		for _, id := range ids[nv : nv+rng.Intn(4)] {
+		rest := ids[nv:]
+		nl := rng.Intn(4)
+		for _, id := range rest[:nl] {
 			cs.Learners = append(cs.Learners, uint64(id+1))
 		}
-		if rng.Intn(4) == 0 {
-			// Joint: the outgoing half shares some voters.
+		rest = rest[nl:]
+		if rng.Intn(3) == 0 {
+			// Joint: the outgoing half shares some voters, and may hold
+			// voters that become learners when it is left.
 			for _, id := range ids[:1+rng.Intn(nv)] {
 				cs.VotersOutgoing = append(cs.VotersOutgoing, uint64(id+1))
 			}
+			for _, id := range rest[:rng.Intn(3)] {
+				cs.VotersOutgoing = append(cs.VotersOutgoing, uint64(id+1))
+				cs.LearnersNext = append(cs.LearnersNext, uint64(id+1))
+			}
+			cs.AutoLeave = rng.Intn(2) == 0
 		}
+		desc := DescribeConfState(cs)
 		st := NewMemoryStorage()
 		require.NoError(t, st.ApplySnapshot(pb.Snapshot{Metadata: pb.SnapshotMetadata{Index: 1, Term: 1, ConfState: cs}}))
 		r, err := newRaft(testConfig(cs.Voters[0], st))
-		require.NoError(t, err, "%v", cs)
-		for _, p := range r.peers {
+		require.NoError(t, err, desc)
+		cfg, prs, err := confchange.Restore(confchange.Changer{Tracker: tracker.MakeProgressTracker(256, 0), LastIndex: 1}, cs)
+		require.NoError(t, err, desc)
+		want := tracker.ProgressTracker{Config: cfg, Progress: prs}
+		require.Len(t, r.peers, len(prs), desc)
+		for i := range r.peers {
+			p := &r.peers[i]
 			p.pr.Match = uint64(rng.Intn(10))
+			p.pr.RecentActive = rng.Intn(2) == 0
+			prs[p.id].Match, prs[p.id].RecentActive = p.pr.Match, p.pr.RecentActive
+			if v := rng.Intn(3); v > 0 {
+				r.recordVote(p.id, v == 1)
+				want.RecordVote(p.id, v == 1)
+			}
 		}
-		require.Equal(t, r.trk.Committed(), r.committedIndex(), "%s", DescribeConfState(cs))
+		got := r.tracker()
+		require.Equal(t, cfg.String(), got.Config.String(), desc)
+		require.Equal(t, cfg.String(), r.cfgString().String(), desc)
+		require.Equal(t, want.ConfState(), r.confState(), desc)
+		require.Equal(t, want.Votes, got.Votes, desc)
+		require.Equal(t, want.Committed(), r.committedIndex(), desc)
+		require.Equal(t, want.QuorumActive(), r.quorumActive(), desc)
+		require.Equal(t, want.VoterNodes(), r.voterNodes(), desc)
+		require.Equal(t, want.IsSingleton(), r.isSingleton(), desc)
+		for id := range prs {
+			_, voter := want.Voters.IDs()[id]
+			require.Equal(t, voter, r.isVoter(id), "%s: %d", desc, id)
+		}
+		wg, wr, wres := want.TallyVotes()
+		gg, gr, gres := r.tallyVotes()
+		require.Equal(t, []any{wg, wr, wres}, []any{gg, gr, gres}, desc)
 	}
+}
+
+// A vote counts once per election: the first answer of a peer sticks, a
+// non-member's answer is dropped, answers survive a configuration change
+// for the peers that remain, and a new election forgets them.
+func TestRaftVotesPerPeer(t *testing.T) {
+	rn, _ := newTestRaw(t, 1, []uint64{1, 2, 3}, nil)
+	r := rn.raft
+	r.recordVote(2, true)
+	r.recordVote(2, false)
+	r.recordVote(9, true)
+	g, rej, _ := r.tallyVotes()
+	require.Equal(t, [2]int{1, 0}, [2]int{g, rej})
+	require.Nil(t, r.peer(9))
+
+	cfg, prs, err := r.changeConfig(pb.ConfChange{Type: pb.ConfChangeAddNode, NodeID: 4}.AsV2())
+	require.NoError(t, err)
+	r.switchToConfig(cfg, prs)
+	g, rej, _ = r.tallyVotes()
+	require.Equal(t, [2]int{1, 0}, [2]int{g, rej}, "votes lost in a configuration change")
+
+	r.resetVotes()
+	g, rej, _ = r.tallyVotes()
+	require.Equal(t, [2]int{0, 0}, [2]int{g, rej})
 }
 
 // A vote response reports the responder's commit index as an entry ID
@@ -1867,4 +1934,23 @@ func TestLeaderDropsIdleWindows(t *testing.T) {
 		c.stabilize()
 	}
 	require.Zero(t, windows(), "idle windows kept past the election timeout")
+}
+
+// The node draws its randomized election timeouts exactly as
+// math/rand/v2's Rand.IntN would over the same PCG (on 64-bit platforms,
+// where that is the reference): seeds and scenarios replay unchanged.
+func TestRandIntNMatchesMathRand(t *testing.T) {
+	if bits.UintSize != 64 {
+		t.Skip("math/rand/v2 takes another path on 32-bit platforms")
+	}
+	var r raft
+	for seed := uint64(0); seed < 50; seed++ {
+		r.pcg.Seed(seed, seed*7+1)
+		ref := randv2.New(randv2.NewPCG(seed, seed*7+1))
+		for _, n := range []int{1, 2, 3, 7, 8, 10, 16, 100, 1 << 20, 1<<62 + 3, math.MaxInt64} {
+			for i := 0; i < 20; i++ {
+				require.Equal(t, ref.IntN(n), r.randIntN(n), "seed %d n %d draw %d", seed, n, i)
+			}
+		}
+	}
 }

@@ -381,7 +381,7 @@ func (rn *RawNode) Advance(rd Ready) {
 	steps := rn.stepsOnAdvance
 	for i := range steps {
 		if err := r.Step(steps[i]); err != nil {
-			r.logger.Errorf("%x error stepping %s on Advance: %v", r.id, steps[i].Type, err)
+			r.logger().Errorf("%x error stepping %s on Advance: %v", r.id, steps[i].Type, err)
 		}
 	}
 	clear(steps)
@@ -422,15 +422,16 @@ const (
 // order), without copying the progress map. The Progress passed is a
 // snapshot without Inflights.
 func (rn *RawNode) WithProgress(visitor func(id uint64, typ ProgressType, pr tracker.Progress)) {
-	rn.raft.trk.Visit(func(id uint64, pr *tracker.Progress) {
+	for i := range rn.raft.peers {
+		p := &rn.raft.peers[i]
 		typ := ProgressTypePeer
-		if pr.IsLearner {
+		if p.pr.IsLearner {
 			typ = ProgressTypeLearner
 		}
-		p := *pr
-		p.Inflights = nil
-		visitor(id, typ, p)
-	})
+		pr := p.pr
+		pr.Inflights = nil
+		visitor(p.id, typ, pr)
+	}
 }
 
 // ReportUnreachable tells the leader that the last message to id did not

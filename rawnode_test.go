@@ -176,7 +176,7 @@ func TestRawNodeBootstrap(t *testing.T) {
 	require.NoError(t, err)
 	_, again := drain(t, rn2, st)
 	require.Len(t, again, 3)
-	require.Equal(t, []uint64{1, 2, 3}, rn2.raft.trk.ConfState().Voters)
+	require.Equal(t, []uint64{1, 2, 3}, rn2.raft.confState().Voters)
 
 	// A bootstrapped single node elects itself and commits.
 	solo, soloSt := newEmpty()
@@ -540,7 +540,7 @@ func TestRawNodeProposeConfChange(t *testing.T) {
 		}
 		require.Contains(t, typ, want)
 	}
-	require.Equal(t, []uint64{2, 3}, rn.raft.trk.ConfState().Learners)
+	require.Equal(t, []uint64{2, 3}, rn.raft.confState().Learners)
 }
 
 // asyncCluster is a cluster of nodes with AsyncStorageWrites whose storage

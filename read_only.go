@@ -122,10 +122,10 @@ func (a readAcks) AckedIndex(id uint64) (quorum.Index, bool) {
 // handleReadIndex serves a ReadIndex request at the leader (thesis §6.4).
 func (r *raft) handleReadIndex(m pb.Message) {
 	if len(m.Entries) != 1 {
-		r.logger.Errorf("%x drops MsgReadIndex from %x with %d entries (want 1)", r.id, m.From, len(m.Entries))
+		r.logger().Errorf("%x drops MsgReadIndex from %x with %d entries (want 1)", r.id, m.From, len(m.Entries))
 		return
 	}
-	if r.trk.IsSingleton() {
+	if r.isSingleton() {
 		// No one else could have been elected: the commit index is safe.
 		r.respondRead(m, r.raftLog.committed)
 		return
@@ -150,7 +150,7 @@ func (r *raft) startRead(m pb.Message) {
 	}
 	rs := r.rs()
 	seq := rs.readOnly.add(r.raftLog.committed, m)
-	if r.opts.readOnly == ReadOnlyLeaseBased {
+	if r.opts.leaseReads {
 		rs.lease.recordSent(seq, r.ticks, r.electionTimeout)
 	}
 	r.bcastHeartbeatWithCtx(encodeReadSeq(seq))
@@ -160,7 +160,7 @@ func (r *raft) startRead(m pb.Message) {
 // confirmed.
 func (r *raft) releaseConfirmedReads() {
 	ro := &r.rs().readOnly
-	confirmed := uint64(r.trk.Voters.CommittedIndex(readAcks{ro: ro, self: r.id}))
+	confirmed := uint64(r.quorumAcked(readAcks{ro: ro, self: r.id}))
 	for _, rr := range ro.release(confirmed) {
 		r.respondRead(rr.req, rr.index)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/raftcore/raft/confchange"
-	"github.com/raftcore/raft/quorum"
 	pb "github.com/raftcore/raft/raftpb"
 	"github.com/raftcore/raft/tracker"
 )
@@ -23,7 +22,7 @@ func (r *raft) appendEntry(es ...pb.Entry) bool {
 		es[i].Index = last + 1 + uint64(i)
 	}
 	if !r.increaseUncommittedSize(es) {
-		r.logger.Warningf("%x appending %d new entries would exceed the uncommitted size limit %d; dropping proposal",
+		r.logger().Warningf("%x appending %d new entries would exceed the uncommitted size limit %d; dropping proposal",
 			r.id, len(es), r.maxUncommittedSize)
 		return false
 	}
@@ -61,17 +60,17 @@ func (r *raft) reduceUncommittedSize(s uint64) {
 // handlePropose appends a client proposal at the leader and replicates it.
 func (r *raft) handlePropose(m pb.Message) error {
 	if len(m.Entries) == 0 {
-		r.logger.Warningf("%x dropping empty proposal from %x", r.id, m.From)
+		r.logger().Warningf("%x dropping empty proposal from %x", r.id, m.From)
 		return ErrProposalDropped
 	}
 	if pr := r.progress(r.id); pr == nil || pr.IsLearner {
 		// A leader that removed itself (without StepDownOnRemoval) serves
 		// out its term but accepts nothing new.
-		r.logger.Debugf("%x [term %d] dropping proposal: not a voter of the configuration", r.id, r.Term)
+		r.logger().Debugf("%x [term %d] dropping proposal: not a voter of the configuration", r.id, r.Term)
 		return ErrProposalDropped
 	}
 	if r.leadTransferee != None {
-		r.logger.Debugf("%x [term %d] dropping proposal: transferring leadership to %x", r.id, r.Term, r.leadTransferee)
+		r.logger().Debugf("%x [term %d] dropping proposal: transferring leadership to %x", r.id, r.Term, r.leadTransferee)
 		return ErrProposalDropped
 	}
 	if m.From != r.id {
@@ -87,7 +86,7 @@ func (r *raft) handlePropose(m pb.Message) error {
 			continue
 		}
 		if reason := r.refuseConfChange(e); reason != "" {
-			r.logger.Infof("%x ignoring configuration change at position %d of the proposal: %s", r.id, i, reason)
+			r.logger().Infof("%x ignoring configuration change at position %d of the proposal: %s", r.id, i, reason)
 			// The entry stays in the batch as an empty normal entry, so the
 			// batch keeps its shape and the proposer sees it commit as a
 			// no-op.
@@ -124,8 +123,7 @@ func (r *raft) refuseConfChange(e *pb.Entry) string {
 	// log: the change is checked against exactly the configuration it will
 	// be applied to, by the same rules that will apply it.
 	v2 := cc.AsV2()
-	joint := len(r.trk.Config.Voters[1]) > 0
-	if joint && !v2.LeaveJoint() {
+	if r.joint && !v2.LeaveJoint() {
 		return "in a joint configuration, only leaving it is allowed"
 	}
 	if _, _, err := r.changeConfig(v2); err != nil {
@@ -156,7 +154,8 @@ func decodeConfChange(e *pb.Entry) (pb.ConfChangeI, error) {
 // bcastAppend sends to every peer that is not paused its new entries, or
 // an empty append if it has not been told the commit index it can use.
 func (r *raft) bcastAppend() {
-	for _, p := range r.peers {
+	for i := range r.peers {
+		p := &r.peers[i]
 		if p.id != r.id {
 			r.maybeSendAppend(p.id, false)
 		}
@@ -216,7 +215,7 @@ func (r *raft) maybeSendAppend(to uint64, sendIfEmpty bool) bool {
 	// The follower commits at most up to the last entry it receives.
 	pr.SentCommit = max(pr.SentCommit, min(commit, prevIndex+uint64(len(ents))))
 	if pr.Inflights == nil && pr.State == tracker.StateReplicate && len(ents) > 0 {
-		pr.Inflights = tracker.NewInflights(r.trk.MaxInflight, r.trk.MaxInflightBytes)
+		pr.Inflights = tracker.NewInflights(r.maxInflight, r.maxInflightBytes)
 	}
 	pr.SentEntries(len(ents), payloadsSize(ents))
 	return true
@@ -226,28 +225,28 @@ func (r *raft) maybeSendAppend(to uint64, sendIfEmpty bool) bool {
 // are compacted (cause says why the log could not serve them).
 func (r *raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) bool {
 	if !errors.Is(cause, ErrCompacted) {
-		r.logger.Errorf("%x cannot read entries for %x from %d: %v", r.id, to, pr.Next, cause)
+		r.logger().Errorf("%x cannot read entries for %x from %d: %v", r.id, to, pr.Next, cause)
 		return false
 	}
 	if !pr.RecentActive {
-		r.logger.Debugf("%x not sending a snapshot to %x: not recently active", r.id, to)
+		r.logger().Debugf("%x not sending a snapshot to %x: not recently active", r.id, to)
 		return false
 	}
 	snap, err := r.raftLog.snapshot()
 	if err != nil {
 		if errors.Is(err, ErrSnapshotTemporarilyUnavailable) {
-			r.logger.Debugf("%x snapshot for %x temporarily unavailable; will retry", r.id, to)
+			r.logger().Debugf("%x snapshot for %x temporarily unavailable; will retry", r.id, to)
 		} else {
-			r.logger.Errorf("%x cannot get a snapshot for %x: %v", r.id, to, err)
+			r.logger().Errorf("%x cannot get a snapshot for %x: %v", r.id, to, err)
 		}
 		return false
 	}
 	if IsEmptySnap(snap) {
-		r.logger.Errorf("%x log compacted before %d for %x but Storage.Snapshot is empty", r.id, pr.Next, to)
+		r.logger().Errorf("%x log compacted before %d for %x but Storage.Snapshot is empty", r.id, pr.Next, to)
 		return false
 	}
 	sIndex, sTerm := snap.Metadata.Index, snap.Metadata.Term
-	r.logger.Infof("%x [first %d, commit %d] sent snapshot %d/%d to %x [%s]",
+	r.logger().Infof("%x [first %d, commit %d] sent snapshot %d/%d to %x [%s]",
 		r.id, r.raftLog.firstIndex(), r.raftLog.committed, sTerm, sIndex, to, pr)
 	pr.BecomeSnapshot(sIndex)
 	// A follower that installs the snapshot has committed up to its index.
@@ -259,7 +258,7 @@ func (r *raft) maybeSendSnapshot(to uint64, pr *tracker.Progress, cause error) b
 // bcastHeartbeat sends heartbeats to every peer, carrying the newest
 // pending read round, if any.
 func (r *raft) bcastHeartbeat() {
-	if r.opts.readOnly == ReadOnlyLeaseBased {
+	if r.opts.leaseReads {
 		// Each lease heartbeat is a round of its own, so its answers
 		// extend the lease from its send time.
 		r.bcastHeartbeatWithCtx(r.newHeartbeatRound())
@@ -273,7 +272,8 @@ func (r *raft) bcastHeartbeat() {
 }
 
 func (r *raft) bcastHeartbeatWithCtx(ctx []byte) {
-	for _, p := range r.peers {
+	for i := range r.peers {
+		p := &r.peers[i]
 		if p.id == r.id {
 			continue
 		}
@@ -283,24 +283,6 @@ func (r *raft) bcastHeartbeatWithCtx(ctx []byte) {
 		p.pr.SentCommit = max(p.pr.SentCommit, commit)
 		r.send(pb.Message{To: p.id, Type: pb.MsgHeartbeat, Commit: commit, Context: ctx})
 	}
-}
-
-// committedIndex is trk.Committed, computed from the sorted peer slice when
-// the configuration is not joint: the voters are then exactly the peers
-// that are not learners (confchange's invariants), and a walk of the
-// progress map, most of the cost for small groups, is not needed.
-func (r *raft) committedIndex() uint64 {
-	var stk [16]quorum.Index
-	if len(r.trk.Voters[1]) > 0 || len(r.peers) > len(stk) {
-		return r.trk.Committed()
-	}
-	acked := stk[:0]
-	for _, p := range r.peers {
-		if !p.pr.IsLearner {
-			acked = append(acked, quorum.Index(p.pr.Match))
-		}
-	}
-	return uint64(quorum.MajorityIndex(acked))
 }
 
 // maybeCommit advances the commit index to what a quorum has acknowledged,
@@ -330,7 +312,7 @@ func (r *raft) handleAppendEntries(m pb.Message) {
 	r.raftLog.unstable.expectedLast = m.Commit
 	lastNew, ok, err := r.raftLog.maybeAppend(entryID{term: m.LogTerm, index: m.Index}, m.Entries)
 	if err != nil {
-		r.logger.Errorf("%x [term %d] drops MsgApp from %x: %v", r.id, r.Term, m.From, err)
+		r.logger().Errorf("%x [term %d] drops MsgApp from %x: %v", r.id, r.Term, m.From, err)
 		return
 	}
 	if ok {
@@ -344,7 +326,7 @@ func (r *raft) handleAppendEntries(m pb.Message) {
 	// leader can skip a whole term per round trip instead of one entry.
 	hintIndex := min(m.Index, r.raftLog.lastIndex())
 	hintIndex, hintTerm := r.raftLog.findConflictByTerm(hintIndex, m.LogTerm)
-	r.logger.Debugf("%x [last %s] rejected MsgApp [prev %d/%d] from %x; hint %d/%d",
+	r.logger().Debugf("%x [last %s] rejected MsgApp [prev %d/%d] from %x; hint %d/%d",
 		r.id, r.raftLog.lastEntryID(), m.LogTerm, m.Index, m.From, hintTerm, hintIndex)
 	r.send(pb.Message{To: m.From, Type: pb.MsgAppResp, Index: m.Index, Reject: true, RejectHint: hintIndex, LogTerm: hintTerm})
 }
@@ -358,7 +340,7 @@ func (r *raft) handleHeartbeat(m pb.Message) {
 		// lost or rolled back underneath us. Committing is impossible; say
 		// how far our log goes so the leader can repair it. (Leaders that
 		// do not know this hint simply ignore it.)
-		r.logger.Warningf("%x [last %d] heartbeat from %x carries commit %d beyond our log; asking for repair",
+		r.logger().Warningf("%x [last %d] heartbeat from %x carries commit %d beyond our log; asking for repair",
 			r.id, last, m.From, m.Commit)
 		resp.Reject = true
 		resp.RejectHint = last
@@ -371,17 +353,17 @@ func (r *raft) handleHeartbeat(m pb.Message) {
 // handleSnapshot installs a snapshot sent by the leader.
 func (r *raft) handleSnapshot(m pb.Message) {
 	if m.Snapshot == nil {
-		r.logger.Errorf("%x drops MsgSnap from %x without a snapshot", r.id, m.From)
+		r.logger().Errorf("%x drops MsgSnap from %x without a snapshot", r.id, m.From)
 		return
 	}
 	s := *m.Snapshot
 	sIndex, sTerm := s.Metadata.Index, s.Metadata.Term
 	if r.restore(s) {
-		r.logger.Infof("%x [commit %d] restored snapshot %d/%d", r.id, r.raftLog.committed, sTerm, sIndex)
+		r.logger().Infof("%x [commit %d] restored snapshot %d/%d", r.id, r.raftLog.committed, sTerm, sIndex)
 		r.send(pb.Message{To: m.From, Type: pb.MsgAppResp, Index: r.raftLog.lastIndex()})
 		return
 	}
-	r.logger.Infof("%x [commit %d] ignored snapshot %d/%d", r.id, r.raftLog.committed, sTerm, sIndex)
+	r.logger().Infof("%x [commit %d] ignored snapshot %d/%d", r.id, r.raftLog.committed, sTerm, sIndex)
 	r.send(pb.Message{To: m.From, Type: pb.MsgAppResp, Index: r.raftLog.committed})
 }
 
@@ -393,7 +375,7 @@ func (r *raft) restore(s pb.Snapshot) bool {
 	}
 	if r.state != StateFollower {
 		// Only a leader's message reaches here, and it made us a follower.
-		r.logger.Warningf("%x ignores a snapshot received as %s", r.id, r.state)
+		r.logger().Warningf("%x ignores a snapshot received as %s", r.id, r.state)
 		return false
 	}
 	if r.raftLog.applying > r.raftLog.applied {
@@ -403,7 +385,7 @@ func (r *raft) restore(s pb.Snapshot) bool {
 		// configuration backwards. Refuse for now: our answer (the commit
 		// index) leaves the leader to resend the snapshot later, when the
 		// application has caught up.
-		r.logger.Infof("%x postpones snapshot %d/%d: entries (%d, %d] are still being applied",
+		r.logger().Infof("%x postpones snapshot %d/%d: entries (%d, %d] are still being applied",
 			r.id, s.Metadata.Term, s.Metadata.Index, r.raftLog.applied, r.raftLog.applying)
 		return false
 	}
@@ -417,25 +399,25 @@ func (r *raft) restore(s pb.Snapshot) bool {
 	if !containsID(cs.Voters, r.id) && !containsID(cs.Learners, r.id) &&
 		!containsID(cs.VotersOutgoing, r.id) && !containsID(cs.LearnersNext, r.id) {
 		if r.progress(r.id) != nil {
-			r.logger.Warningf("%x ignores a snapshot whose configuration %s does not contain it", r.id, DescribeConfState(cs))
+			r.logger().Warningf("%x ignores a snapshot whose configuration %s does not contain it", r.id, DescribeConfState(cs))
 			return false
 		}
-		r.logger.Infof("%x installs a snapshot whose configuration %s does not contain it yet", r.id, DescribeConfState(cs))
+		r.logger().Infof("%x installs a snapshot whose configuration %s does not contain it yet", r.id, DescribeConfState(cs))
 	}
 	id := entryID{term: s.Metadata.Term, index: s.Metadata.Index}
 	if r.raftLog.matchTerm(id) {
 		// We already hold the entry the snapshot ends with, so we hold all
 		// before it: just commit.
-		r.logger.Infof("%x [commit %d] fast-forwarded commit to snapshot %s", r.id, r.raftLog.committed, id)
+		r.logger().Infof("%x [commit %d] fast-forwarded commit to snapshot %s", r.id, r.raftLog.committed, id)
 		r.raftLog.commitTo(s.Metadata.Index)
 		return false
 	}
 	cfg, prs, err := confchange.Restore(confchange.Changer{
-		Tracker:   tracker.MakeProgressTracker(r.trk.MaxInflight, r.trk.MaxInflightBytes),
+		Tracker:   r.emptyTracker(),
 		LastIndex: s.Metadata.Index,
 	}, cs)
 	if err != nil {
-		r.logger.Errorf("%x ignores a snapshot with an invalid configuration %s: %v", r.id, DescribeConfState(cs), err)
+		r.logger().Errorf("%x ignores a snapshot with an invalid configuration %s: %v", r.id, DescribeConfState(cs), err)
 		return false
 	}
 	r.raftLog.restore(s)
@@ -456,7 +438,7 @@ func containsID(ids []uint64, id uint64) bool {
 func (r *raft) handleAppendResponse(m pb.Message, pr *tracker.Progress) {
 	if m.Index > r.raftLog.lastIndex() {
 		// No follower can hold or reject what this leader never had.
-		r.logger.Errorf("%x drops MsgAppResp from %x for index %d beyond its last index %d",
+		r.logger().Errorf("%x drops MsgAppResp from %x for index %d beyond its last index %d",
 			r.id, m.From, m.Index, r.raftLog.lastIndex())
 		return
 	}
@@ -476,7 +458,7 @@ func (r *raft) handleAppendResponse(m pb.Message, pr *tracker.Progress) {
 	case pr.State == tracker.StateSnapshot && pr.Match+1 >= r.raftLog.firstIndex():
 		// The peer caught up past the snapshot (or from the log, which
 		// grew back). Replicate from its match.
-		r.logger.Debugf("%x recovered from needing snapshot, resumed sending replication messages to %x [%s]", r.id, m.From, pr)
+		r.logger().Debugf("%x recovered from needing snapshot, resumed sending replication messages to %x [%s]", r.id, m.From, pr)
 		pr.BecomeProbe()
 		pr.BecomeReplicate()
 	case pr.State == tracker.StateReplicate:
@@ -496,7 +478,7 @@ func (r *raft) handleAppendResponse(m pb.Message, pr *tracker.Progress) {
 		return
 	}
 	if m.From == r.leadTransferee && pr.Match == r.raftLog.lastIndex() {
-		r.logger.Infof("%x sent MsgTimeoutNow to %x after it caught up", r.id, m.From)
+		r.logger().Infof("%x sent MsgTimeoutNow to %x after it caught up", r.id, m.From)
 		r.sendTimeoutNow(m.From)
 	}
 }
@@ -504,7 +486,7 @@ func (r *raft) handleAppendResponse(m pb.Message, pr *tracker.Progress) {
 // handleAppendRejection backs off a peer's Next after a rejected append,
 // using the peer's hint to skip whole terms (thesis §5.3).
 func (r *raft) handleAppendRejection(m pb.Message, pr *tracker.Progress) {
-	r.logger.Debugf("%x received MsgAppResp(rejected, hint: (index %d, term %d)) from %x for index %d",
+	r.logger().Debugf("%x received MsgAppResp(rejected, hint: (index %d, term %d)) from %x for index %d",
 		r.id, m.RejectHint, m.LogTerm, m.From, m.Index)
 	next := m.RejectHint
 	if m.LogTerm > 0 {
@@ -517,7 +499,7 @@ func (r *raft) handleAppendRejection(m pb.Message, pr *tracker.Progress) {
 	}
 	// What we sent may not have arrived in a usable form; start over.
 	pr.SentCommit = min(pr.SentCommit, pr.Match)
-	r.logger.Debugf("%x decreased progress of %x to [%s]", r.id, m.From, pr)
+	r.logger().Debugf("%x decreased progress of %x to [%s]", r.id, m.From, pr)
 	if pr.State == tracker.StateReplicate {
 		pr.BecomeProbe()
 	}
@@ -535,7 +517,7 @@ func (r *raft) handleHeartbeatResponse(m pb.Message, pr *tracker.Progress) {
 	if m.Reject && m.RejectHint < pr.Match {
 		// The peer lost entries it had acknowledged. Its vote and commit
 		// guarantees are gone with them; all we can do is resend.
-		r.logger.Warningf("%x peer %x lost its log beyond %d (had match %d); replicating again", r.id, m.From, m.RejectHint, pr.Match)
+		r.logger().Warningf("%x peer %x lost its log beyond %d (had match %d); replicating again", r.id, m.From, m.RejectHint, pr.Match)
 		pr.Match = m.RejectHint
 		pr.BecomeProbe()
 	}
@@ -565,10 +547,10 @@ func (r *raft) handleSnapStatus(m pb.Message, pr *tracker.Progress) {
 		// Nothing arrived; the next probe starts from the match.
 		pr.PendingSnapshot = 0
 		pr.BecomeProbe()
-		r.logger.Debugf("%x snapshot to %x failed; probing [%s]", r.id, m.From, pr)
+		r.logger().Debugf("%x snapshot to %x failed; probing [%s]", r.id, m.From, pr)
 	} else {
 		pr.BecomeProbe()
-		r.logger.Debugf("%x snapshot to %x succeeded; probing [%s]", r.id, m.From, pr)
+		r.logger().Debugf("%x snapshot to %x succeeded; probing [%s]", r.id, m.From, pr)
 	}
 	// Wait for the peer's answer (or a heartbeat) before probing, so the
 	// snapshot is not sent again while the peer is still installing it.
@@ -578,11 +560,12 @@ func (r *raft) handleSnapStatus(m pb.Message, pr *tracker.Progress) {
 // handleCheckQuorum steps down a leader that has not heard from a quorum
 // within an election timeout (thesis §6.2), then starts a new window.
 func (r *raft) handleCheckQuorum() {
-	if !r.trk.QuorumActive() {
-		r.logger.Warningf("%x stepped down to follower since quorum is not active", r.id)
+	if !r.quorumActive() {
+		r.logger().Warningf("%x stepped down to follower since quorum is not active", r.id)
 		r.becomeFollower(r.Term, None)
 	}
-	for _, p := range r.peers {
+	for i := range r.peers {
+		p := &r.peers[i]
 		if p.id != r.id {
 			p.pr.RecentActive = false
 		}
@@ -598,26 +581,26 @@ func (r *raft) onCommit() {
 func (r *raft) handleTransferLeader(m pb.Message, pr *tracker.Progress) {
 	transferee := m.From
 	if pr.IsLearner {
-		r.logger.Infof("%x ignores transferring leadership to %x: a learner cannot lead", r.id, transferee)
+		r.logger().Infof("%x ignores transferring leadership to %x: a learner cannot lead", r.id, transferee)
 		return
 	}
 	if r.leadTransferee != None {
 		if r.leadTransferee == transferee {
-			r.logger.Infof("%x is already transferring leadership to %x", r.id, transferee)
+			r.logger().Infof("%x is already transferring leadership to %x", r.id, transferee)
 			return
 		}
 		r.abortLeaderTransfer()
 	}
 	if transferee == r.id {
-		r.logger.Debugf("%x is already leader; nothing to transfer", r.id)
+		r.logger().Debugf("%x is already leader; nothing to transfer", r.id)
 		return
 	}
-	r.logger.Infof("%x [term %d] starts transferring leadership to %x", r.id, r.Term, transferee)
+	r.logger().Infof("%x [term %d] starts transferring leadership to %x", r.id, r.Term, transferee)
 	// The transfer must finish within one election timeout.
 	r.electionElapsed = 0
 	r.leadTransferee = transferee
 	if pr.Match == r.raftLog.lastIndex() {
-		r.logger.Infof("%x sends MsgTimeoutNow to %x at once: its log is up to date", r.id, transferee)
+		r.logger().Infof("%x sends MsgTimeoutNow to %x at once: its log is up to date", r.id, transferee)
 		r.sendTimeoutNow(transferee)
 	} else {
 		pr.MsgAppFlowPaused = false
@@ -637,7 +620,7 @@ func (r *raft) sendTimeoutNow(to uint64) {
 
 func (r *raft) abortLeaderTransfer() {
 	if r.leadTransferee != None {
-		r.logger.Infof("%x abandons transferring leadership to %x", r.id, r.leadTransferee)
+		r.logger().Infof("%x abandons transferring leadership to %x", r.id, r.leadTransferee)
 	}
 	r.leadTransferee = None
 }

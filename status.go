@@ -41,14 +41,15 @@ func getBasicStatus(r *raft) BasicStatus {
 }
 
 func getStatus(r *raft) Status {
-	s := Status{BasicStatus: getBasicStatus(r), Config: r.trk.Config.Clone()}
+	s := Status{BasicStatus: getBasicStatus(r), Config: r.config()}
 	if s.RaftState == StateLeader {
-		s.Progress = make(map[uint64]tracker.Progress, len(r.trk.Progress))
-		r.trk.Visit(func(id uint64, pr *tracker.Progress) {
-			p := *pr
-			p.Inflights = pr.Inflights.Clone()
-			s.Progress[id] = p
-		})
+		s.Progress = make(map[uint64]tracker.Progress, len(r.peers))
+		for i := range r.peers {
+			p := &r.peers[i]
+			pr := p.pr
+			pr.Inflights = p.pr.Inflights.Clone()
+			s.Progress[p.id] = pr
+		}
 	}
 	return s
 }
