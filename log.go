@@ -82,8 +82,17 @@ func (l *raftLog) logger() Logger {
 //
 // It returns an error if the storage cannot report its first or last index.
 func newRaftLog(storage Storage, logger Logger, maxApplyingBytes uint64) (*raftLog, error) {
+	l := new(raftLog)
+	if err := l.init(storage, logger, maxApplyingBytes); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// init is newRaftLog in place.
+func (l *raftLog) init(storage Storage, logger Logger, maxApplyingBytes uint64) error {
 	if storage == nil {
-		return nil, errors.New("raft log: storage must not be nil")
+		return errors.New("raft log: storage must not be nil")
 	}
 	if logger == nil {
 		logger = defaultLogger()
@@ -93,16 +102,16 @@ func newRaftLog(storage Storage, logger Logger, maxApplyingBytes uint64) (*raftL
 	}
 	first, err := storage.FirstIndex()
 	if err != nil {
-		return nil, fmt.Errorf("raft log: reading the storage's first index: %w", err)
+		return fmt.Errorf("raft log: reading the storage's first index: %w", err)
 	}
 	last, err := storage.LastIndex()
 	if err != nil {
-		return nil, fmt.Errorf("raft log: reading the storage's last index: %w", err)
+		return fmt.Errorf("raft log: reading the storage's last index: %w", err)
 	}
 	if first == 0 || last+1 < first {
-		return nil, fmt.Errorf("raft log: storage reports an invalid range: first index %d, last index %d", first, last)
+		return fmt.Errorf("raft log: storage reports an invalid range: first index %d, last index %d", first, last)
 	}
-	return &raftLog{
+	*l = raftLog{
 		storage: storage,
 		unstable: unstable{
 			offset:           last + 1,
@@ -114,7 +123,8 @@ func newRaftLog(storage Storage, logger Logger, maxApplyingBytes uint64) (*raftL
 		applying:            first - 1,
 		applied:             first - 1,
 		maxApplyingEntsSize: maxApplyingBytes,
-	}, nil
+	}
+	return nil
 }
 
 // String describes the log's positions for debugging.

@@ -147,23 +147,41 @@ type raft struct {
 	campaignAfterApply bool
 }
 
+// nodeMem is the one allocation behind a RawNode: the RawNode, its raft
+// and its log side by side. An idle group of a multi-raft host is then one
+// object instead of three, which is what each of its ticks touches (cache
+// misses) and what the garbage collector walks.
+type nodeMem struct {
+	rn   RawNode
+	raft raft
+	log  raftLog
+}
+
 // newRaft builds a node from a Config and the contents of its Storage.
 func newRaft(cfg *Config) (*raft, error) {
+	m := new(nodeMem)
+	if err := m.raft.init(cfg, &m.log); err != nil {
+		return nil, err
+	}
+	return &m.raft, nil
+}
+
+// init is newRaft in place, with raftLog the memory for the node's log.
+func (r *raft) init(cfg *Config, raftLog *raftLog) error {
 	c := *cfg
 	if err := c.validate(); err != nil {
-		return nil, err
+		return err
 	}
 	maxApplying := c.MaxCommittedSizePerReady
 	if maxApplying == 0 {
 		maxApplying = noLimit
 	}
-	raftLog, err := newRaftLog(c.Storage, c.Logger, maxApplying)
-	if err != nil {
-		return nil, err
+	if err := raftLog.init(c.Storage, c.Logger, maxApplying); err != nil {
+		return err
 	}
 	hs, cs, err := c.Storage.InitialState()
 	if err != nil {
-		return nil, fmt.Errorf("raft: Storage.InitialState: %w", err)
+		return fmt.Errorf("raft: Storage.InitialState: %w", err)
 	}
 	seed := c.Seed
 	if seed == 0 {
@@ -173,7 +191,7 @@ func newRaft(cfg *Config) (*raft, error) {
 	if maxUncommitted == 0 {
 		maxUncommitted = noLimit
 	}
-	r := &raft{
+	*r = raft{
 		id:      c.ID,
 		lead:    None,
 		raftLog: raftLog,
@@ -198,19 +216,19 @@ func newRaft(cfg *Config) (*raft, error) {
 	r.pcg.Seed(seed, c.ID)
 	cfgs, prs, err := confchange.Restore(confchange.Changer{Tracker: r.emptyTracker(), LastIndex: raftLog.lastIndex()}, cs)
 	if err != nil {
-		return nil, fmt.Errorf("raft: the ConfState in Storage is invalid: %w", err)
+		return fmt.Errorf("raft: the ConfState in Storage is invalid: %w", err)
 	}
 	if got := r.switchToConfig(cfgs, prs); got.Equivalent(cs) != nil {
-		return nil, fmt.Errorf("raft: restoring ConfState %s gave %s", DescribeConfState(cs), DescribeConfState(got))
+		return fmt.Errorf("raft: restoring ConfState %s gave %s", DescribeConfState(cs), DescribeConfState(got))
 	}
 	if !IsEmptyHardState(hs) {
 		if err := r.loadState(hs); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if c.Applied > 0 {
 		if c.Applied > r.raftLog.committed {
-			return nil, fmt.Errorf("raft: Config.Applied %d is beyond the persisted commit index %d", c.Applied, r.raftLog.committed)
+			return fmt.Errorf("raft: Config.Applied %d is beyond the persisted commit index %d", c.Applied, r.raftLog.committed)
 		}
 		if c.Applied > r.raftLog.applied {
 			r.raftLog.appliedTo(c.Applied, 0)
@@ -221,7 +239,7 @@ func newRaft(cfg *Config) (*raft, error) {
 	r.startupLease = c.CheckQuorum && c.ReadOnlyOption == ReadOnlyLeaseBased && r.Term > 0
 	r.logger().Infof("%x starting at term %d: commit=%d applied=%d last=%s config %s",
 		r.id, r.Term, r.raftLog.committed, r.raftLog.applied, r.raftLog.lastEntryID(), r.cfgString())
-	return r, nil
+	return nil
 }
 
 // loadState installs a persisted HardState, refusing one that contradicts

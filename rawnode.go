@@ -72,11 +72,13 @@ type RawNode struct {
 // new cluster must first Bootstrap its initial members (or have them in
 // Storage).
 func NewRawNode(config *Config) (*RawNode, error) {
-	r, err := newRaft(config)
-	if err != nil {
+	m := new(nodeMem)
+	r := &m.raft
+	if err := r.init(config, &m.log); err != nil {
 		return nil, err
 	}
-	rn := &RawNode{raft: r, asyncStorageWrites: config.AsyncStorageWrites}
+	rn := &m.rn
+	*rn = RawNode{raft: r, asyncStorageWrites: config.AsyncStorageWrites}
 	rn.prevSoftSt = r.softState()
 	rn.prevHardSt = r.hardState()
 	return rn, nil

@@ -150,3 +150,45 @@ func TestImports(t *testing.T) {
 		}
 	}
 }
+
+// MajorityVote decides as soon as the outcome is certain: won at a
+// majority of yes, lost once the yes plus the outstanding cannot reach
+// one. JointVote needs both halves to win and loses with either.
+func TestMajorityAndJointVote(t *testing.T) {
+	for _, tc := range []struct {
+		voters, yes, no int
+		want            VoteResult
+	}{
+		{0, 0, 0, VoteWon},
+		{1, 0, 0, VotePending},
+		{1, 1, 0, VoteWon},
+		{1, 0, 1, VoteLost},
+		{2, 1, 0, VotePending},
+		{2, 1, 1, VoteLost},
+		{2, 2, 0, VoteWon},
+		{3, 2, 0, VoteWon},
+		{3, 1, 1, VotePending},
+		{3, 0, 2, VoteLost},
+		{4, 2, 1, VotePending},
+		{4, 2, 2, VoteLost},
+		{4, 3, 1, VoteWon},
+		{5, 2, 2, VotePending},
+		{5, 3, 2, VoteWon},
+		{5, 2, 3, VoteLost},
+	} {
+		require.Equal(t, tc.want, MajorityVote(tc.voters, tc.yes, tc.no), "%+v", tc)
+	}
+	all := []VoteResult{VotePending, VoteLost, VoteWon}
+	for _, a := range all {
+		for _, b := range all {
+			want := VotePending
+			switch {
+			case a == VoteLost || b == VoteLost:
+				want = VoteLost
+			case a == VoteWon && b == VoteWon:
+				want = VoteWon
+			}
+			require.Equal(t, want, JointVote(a, b), "%v %v", a, b)
+		}
+	}
+}
