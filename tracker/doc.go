@@ -19,4 +19,10 @@
 // LearnerNodes, Visit, String) is sorted by peer ID. The tracker keeps no
 // global state and does not log; membership changes are computed by
 // package confchange, which builds a new Config and ProgressMap.
+//
+// The raft package of this module speaks these types at its boundaries
+// (confchange, Status, RawNode.WithProgress) but keeps its working state
+// in a compact form of its own: one sorted slice of peers with each
+// Progress inline, which costs an idle group a fraction of the maps. The
+// tracker's rules (Progress transitions, quorum questions) are the same.
 package tracker
