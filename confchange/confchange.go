@@ -3,6 +3,7 @@ package confchange
 import (
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/raftcore/raft/quorum"
 	pb "github.com/raftcore/raft/raftpb"
@@ -49,7 +50,7 @@ func (c Changer) enterJoint(autoLeave bool, ccs ...pb.ConfChangeSingle) (tracker
 	if len(cfg.Voters[0]) == 0 {
 		return fail(errors.New("cannot make a config without voters joint"))
 	}
-	cfg.Voters[1] = cloneSet(cfg.Voters[0])
+	cfg.Voters[1] = maps.Clone(cfg.Voters[0])
 	if err := c.apply(&cfg, prs, ccs...); err != nil {
 		return fail(err)
 	}

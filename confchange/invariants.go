@@ -3,6 +3,7 @@ package confchange
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/raftcore/raft/tracker"
@@ -109,22 +110,5 @@ func notIf(b bool) string {
 // sortedIDs returns the keys of m in ascending order; map order must not
 // reach errors or output.
 func sortedIDs[V any, M ~map[uint64]V](m M) []uint64 {
-	ids := make([]uint64, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-// cloneSet returns a copy of s; nil stays nil.
-func cloneSet[S ~map[uint64]struct{}](s S) S {
-	if s == nil {
-		return nil
-	}
-	c := make(S, len(s))
-	for id := range s {
-		c[id] = struct{}{}
-	}
-	return c
+	return slices.Sorted(maps.Keys(m))
 }

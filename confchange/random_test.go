@@ -2,6 +2,7 @@ package confchange
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -34,7 +35,7 @@ func (m model) clone() model {
 		c.role[id] = r
 	}
 	if m.outgoing != nil {
-		c.outgoing = cloneSet(m.outgoing)
+		c.outgoing = maps.Clone(m.outgoing)
 	}
 	return c
 }

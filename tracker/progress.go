@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -228,13 +229,8 @@ type ProgressMap map[uint64]*Progress
 //	1: StateReplicate match=5 next=6
 //	2: StateProbe match=0 next=1 inactive
 func (m ProgressMap) String() string {
-	ids := make([]uint64, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	var buf strings.Builder
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(m)) {
 		buf.WriteString(strconv.FormatUint(id, 10))
 		buf.WriteString(": ")
 		buf.WriteString(m[id].String())

@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -60,35 +61,16 @@ func (c Config) String() string {
 // Clone returns a deep copy of c. Nil maps stay nil.
 func (c Config) Clone() Config {
 	return Config{
-		Voters:       quorum.JointConfig{cloneSet(c.Voters[0]), cloneSet(c.Voters[1])},
+		Voters:       quorum.JointConfig{maps.Clone(c.Voters[0]), maps.Clone(c.Voters[1])},
 		AutoLeave:    c.AutoLeave,
-		Learners:     cloneSet(c.Learners),
-		LearnersNext: cloneSet(c.LearnersNext),
+		Learners:     maps.Clone(c.Learners),
+		LearnersNext: maps.Clone(c.LearnersNext),
 	}
-}
-
-func cloneSet[S ~map[uint64]struct{}](s S) S {
-	if s == nil {
-		return nil
-	}
-	c := make(S, len(s))
-	for id := range s {
-		c[id] = struct{}{}
-	}
-	return c
 }
 
 // sortedIDs returns the members of s in ascending order, nil if s is empty.
 func sortedIDs[S ~map[uint64]struct{}](s S) []uint64 {
-	if len(s) == 0 {
-		return nil
-	}
-	ids := make([]uint64, 0, len(s))
-	for id := range s {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+	return slices.Sorted(maps.Keys(s))
 }
 
 // ProgressTracker is the leader's bookkeeping of the group: the membership,
