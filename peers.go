@@ -34,6 +34,15 @@ type peer struct {
 	pr   tracker.Progress
 }
 
+// votesIn reports whether p is a voter of the outgoing half if out, else
+// of the incoming one.
+func (p *peer) votesIn(out bool) bool {
+	if out {
+		return p.out
+	}
+	return p.in
+}
+
 // peerVote is a peer's answer in an election.
 type peerVote uint8
 
@@ -258,8 +267,7 @@ func (r *raft) halfIndex(out bool, acked func(p *peer) quorum.Index) quorum.Inde
 	var stk [16]quorum.Index
 	vals := stk[:0]
 	for i := range r.peers {
-		p := &r.peers[i]
-		if (out && p.out) || (!out && p.in) {
+		if p := &r.peers[i]; p.votesIn(out) {
 			vals = append(vals, acked(p))
 		}
 	}
@@ -281,8 +289,7 @@ func (r *raft) quorumVote(answer func(p *peer) peerVote) quorum.VoteResult {
 func (r *raft) halfVote(out bool, answer func(p *peer) peerVote) quorum.VoteResult {
 	n, yes, no := 0, 0, 0
 	for i := range r.peers {
-		p := &r.peers[i]
-		if (out && p.out) || (!out && p.in) {
+		if p := &r.peers[i]; p.votesIn(out) {
 			n++
 			switch answer(p) {
 			case voteGranted:
