@@ -317,6 +317,18 @@ func (s *Sim) handleReady(n *simNode, crashAfter bool) {
 	s.observe(n, "advance")
 }
 
+// routeResponses routes the responses of a storage thread's message in
+// order. It reports false if the run failed or the node stopped on the way.
+func (s *Sim) routeResponses(n *simNode, rs []pb.Message) bool {
+	for _, r := range rs {
+		s.route(n, r)
+		if n.rn == nil || s.err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // route sends a message to the network, or queues it for a local storage
 // thread.
 func (s *Sim) route(n *simNode, m pb.Message) {
@@ -377,11 +389,8 @@ func (s *Sim) runStorageWork(n *simNode) bool {
 		if s.err != nil {
 			return true
 		}
-		for _, r := range m.Responses {
-			s.route(n, r)
-			if n.rn == nil || s.err != nil {
-				return true
-			}
+		if !s.routeResponses(n, m.Responses) {
+			return true
 		}
 		worked = true
 	}
@@ -397,11 +406,8 @@ func (s *Sim) runStorageWork(n *simNode) bool {
 				return true
 			}
 		}
-		for _, r := range m.Responses {
-			s.route(n, r)
-			if n.rn == nil || s.err != nil {
-				return true
-			}
+		if !s.routeResponses(n, m.Responses) {
+			return true
 		}
 		s.serveReads(n)
 		worked = true
